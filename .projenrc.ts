@@ -82,7 +82,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/'],
+  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
   tsconfigDev: {
     compilerOptions: {},
@@ -101,6 +101,17 @@ for (const task of project.tasks.all) {
     if (step.execArgs) task.updateStep(i, { ...step, execArgs: [...step.execArgs, '--minify'] });
   });
 }
+
+// Every README snippet compiles under jsii-rosetta strict mode (fixture:
+// rosetta/default.ts-fixture) and is translated to Python, Java, C# and Go.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile README snippets in jsii-rosetta strict mode and translate them',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+
+project.eslint?.addLintPattern('examples');
+project.eslint?.addLintPattern('bench');
 
 // The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
 project.testTask.prependSpawn(project.bundler.bundleTask);
