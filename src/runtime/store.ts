@@ -1,0 +1,1154 @@
+/**
+ * The split-store protocol (v1) over the AWS SDK: write, split read, delete, list,
+ * presign and reconcile. docs/PROTOCOL.md is the specification this code implements.
+ *
+ * No CDK import here: this module is bundled into the Lambda assets.
+ */
+// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
+import {
+  AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  QueryCommandInput,
+  ScanCommand,
+  ScanCommandInput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectCommandOutput,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  decodeRow,
+  encodePin,
+  encodePins,
+  marshallAttributes,
+  marshallKey,
+  mergeKeyIntoAttributes,
+  PARTS_ATTRIBUTE,
+  PROTOCOL_ATTRIBUTE,
+  REVISION_ATTRIBUTE,
+} from './codec';
+import { KeyAttribute, StoreConfig } from './config';
+import { keyAttributes, parsePartKey, partKey, validateKey, validatePartName } from './keys';
+import { ProjectionError, projectJson, validatePaths } from './projection';
+import {
+  ConflictError,
+  DeadlineExceededError,
+  DeleteRequest,
+  GetRequest,
+  IndexRow,
+  ItemKey,
+  KeyValue,
+  ListRequest,
+  ListResult,
+  NotFoundError,
+  PartErrorCode,
+  PartInput,
+  PartPin,
+  PutRequest,
+  ReadEvent,
+  ReconcileOutcome,
+  StoreError,
+  UnavailableError,
+  UpdatePartsRequest,
+  ValidationError,
+} from './types';
+
+/** Default per-part S3 timeout of a split read. */
+export const DEFAULT_PART_TIMEOUT_MS = 10_000;
+/** Longest per-part timeout a read may ask for. */
+export const MAX_PART_TIMEOUT_MS = 900_000;
+/** Default and maximum page size of a list. */
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1000;
+/** Default and maximum lifetime of a presigned URL, in seconds. */
+export const DEFAULT_PRESIGN_EXPIRES_SECONDS = 300;
+export const MAX_PRESIGN_EXPIRES_SECONDS = 3600;
+/** Most parts one write may put. */
+export const MAX_PARTS_PER_WRITE = 100;
+/** Attempts of an unconditional put whose read-then-condition commit loses a race. */
+export const UNCONDITIONAL_PUT_ATTEMPTS = 3;
+/** Attempts of each compensating or retiring S3 delete. */
+export const DELETE_ATTEMPTS = 3;
+
+/** A part or part-error event of a split read. */
+export type PartEvent = Exclude<ReadEvent, { readonly type: 'index' }>;
+
+/** A dangling pointer: the row pins a version that S3 no longer has. */
+export interface DanglingPointer {
+  readonly key: ItemKey;
+  readonly part: string;
+  readonly versionId: string;
+}
+
+/** A structured log entry (one JSON line in Lambda). */
+export type LogEntry = { readonly level: 'warn' | 'error' | 'info'; readonly message: string } & Record<string, unknown>;
+
+export interface SplitStoreClientOptions {
+  readonly config: StoreConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  /** Monotonic clock in milliseconds, for deadlines and timings. @default performance.now */
+  readonly now?: () => number;
+  /** Wall clock in milliseconds, compared with S3 LastModified by the reconciler. @default Date.now */
+  readonly wallClock?: () => number;
+  /** Called for every dangling pointer a read finds (also counted in `danglingPointers`). */
+  readonly onDanglingPointer?: (pointer: DanglingPointer) => void;
+  /** Where warnings go (failed compensations, retired parts). @default one JSON line on console.warn */
+  readonly log?: (entry: LogEntry) => void;
+  /** Pause between attempts of a compensating delete, ms (doubled each attempt). @default 50 */
+  readonly retryDelayMs?: number;
+}
+
+/** An S3 object version this writer created. */
+interface CreatedVersion {
+  readonly part: string;
+  readonly s3Key: string;
+  readonly versionId: string;
+}
+
+interface WrittenParts {
+  readonly pins: Record<string, PartPin>;
+  readonly created: CreatedVersion[];
+}
+
+interface PreparedPart {
+  readonly name: string;
+  readonly s3Key: string;
+  readonly body: Uint8Array;
+  readonly contentType: string;
+}
+
+type GetOutcome =
+  | { readonly ok: true; readonly out: GetObjectCommandOutput }
+  | { readonly ok: false; readonly error: unknown };
+
+interface PartFetch {
+  readonly name: string;
+  readonly controller: AbortController;
+  current?: { readonly controller: AbortController; readonly outcome: Promise<GetOutcome> };
+  timedOut: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const CONTENT_TYPE = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+
+function errorName(e: unknown): string {
+  return (e as { name?: string })?.name ?? 'Error';
+}
+
+function errorMessage(e: unknown): string {
+  return (e as { message?: string })?.message ?? String(e);
+}
+
+function httpStatus(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isConditionFailure(e: unknown): boolean {
+  return errorName(e) === 'ConditionalCheckFailedException';
+}
+
+function isNotFound(e: unknown): boolean {
+  const name = errorName(e);
+  return name === 'NoSuchVersion' || name === 'NoSuchKey' || name === 'NotFound' || httpStatus(e) === 404;
+}
+
+/** A DynamoDB failure as the error the caller sees. */
+function dynamoError(e: unknown, operation: string): StoreError {
+  if (e instanceof StoreError) return e;
+  if (errorName(e) === 'ValidationException') {
+    return new ValidationError(`DynamoDB refused the ${operation}: ${errorMessage(e)}`);
+  }
+  return new UnavailableError(`DynamoDB ${operation} failed (${errorName(e)}: ${errorMessage(e)}); retry the request`);
+}
+
+/** True when DynamoDB certainly did not apply the request (a 4xx answer), false when it may have. */
+function definitelyRejected(e: unknown): boolean {
+  const status = httpStatus(e);
+  return status !== undefined && status >= 400 && status < 500;
+}
+
+function linkedController(parent: AbortSignal | undefined): AbortController {
+  const controller = new AbortController();
+  if (parent) {
+    if (parent.aborted) {
+      controller.abort(parent.reason);
+    } else {
+      parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true });
+    }
+  }
+  return controller;
+}
+
+function toBytes(body: Uint8Array | string): Uint8Array {
+  return typeof body === 'string' ? new TextEncoder().encode(body) : body;
+}
+
+function stripQuotes(etag: string | undefined): string | undefined {
+  return etag?.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+async function readBody(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) return body;
+  const mixin = body as { transformToByteArray?: () => Promise<Uint8Array> };
+  if (typeof mixin.transformToByteArray === 'function') return mixin.transformToByteArray();
+  if (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+      chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+  throw new Error('unsupported S3 response body type');
+}
+
+function discardBody(body: unknown): void {
+  const destroyable = body as { destroy?: () => void } | undefined;
+  try {
+    destroyable?.destroy?.();
+  } catch {
+    // best effort: the request is aborted as well
+  }
+}
+
+function checkPositiveRevision(value: unknown, name: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
+    throw new ValidationError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Reads and writes a split store: index rows in DynamoDB, parts in a versioned S3 bucket,
+ * following protocol v1 (docs/PROTOCOL.md).
+ */
+export class SplitStoreClient {
+  /** Dangling pointers found by reads of this client since it was created. */
+  public danglingPointers = 0;
+
+  private readonly config: StoreConfig;
+  private readonly ddb: DynamoDBClient;
+  private readonly s3: S3Client;
+  private readonly now: () => number;
+  private readonly wallClock: () => number;
+  private readonly onDanglingPointer?: (pointer: DanglingPointer) => void;
+  private readonly log: (entry: LogEntry) => void;
+  private readonly retryDelayMs: number;
+
+  constructor(options: SplitStoreClientOptions) {
+    this.config = options.config;
+    this.ddb = options.dynamodb;
+    this.s3 = options.s3;
+    this.now = options.now ?? (() => performance.now());
+    this.wallClock = options.wallClock ?? Date.now;
+    this.onDanglingPointer = options.onDanglingPointer;
+    this.log = options.log ?? (entry => console.warn(JSON.stringify(entry)));
+    this.retryDelayMs = options.retryDelayMs ?? 50;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // write
+
+  /**
+   * Writes a whole item: its attributes and its parts (parts the previous row pinned and
+   * that are not named here are removed). `create` commits only if no row exists;
+   * `expectedRevision` only if the row is at that revision; with neither, the write is
+   * unconditional (last writer wins), implemented as read-then-condition on the revision
+   * read, retried a few times if another writer commits in between.
+   */
+  public async put(req: PutRequest): Promise<IndexRow> {
+    this.checkRequest(req);
+    validateKey(this.config, req.key);
+    if (req.create !== undefined && typeof req.create !== 'boolean') {
+      throw new ValidationError(`create must be a boolean, got ${JSON.stringify(req.create)}`);
+    }
+    checkPositiveRevision(req.expectedRevision, 'expectedRevision');
+    if (req.create && req.expectedRevision !== undefined) {
+      throw new ValidationError('create and expectedRevision are exclusive: create means "no row exists yet"');
+    }
+    const attributes = mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {});
+    const marshalled = marshallAttributes(attributes);
+    const prepared = this.prepareParts(req.key, req.parts ?? {});
+
+    const start = this.now();
+    const written = await this.writeParts(prepared);
+    let committed: IndexRow;
+    let replaced: IndexRow | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        this.checkDeadline(start, req.key);
+        let revision: number;
+        let condition: string;
+        const names: Record<string, string> = { '#pk': this.config.partitionKey.name, '#proto': PROTOCOL_ATTRIBUTE };
+        const values: Record<string, AttributeValue> = {};
+        if (req.create) {
+          revision = 1;
+          condition = 'attribute_not_exists(#pk)';
+        } else if (req.expectedRevision !== undefined) {
+          revision = req.expectedRevision + 1;
+          condition = '#rev = :expected';
+          names['#rev'] = REVISION_ATTRIBUTE;
+          values[':expected'] = { N: String(req.expectedRevision) };
+        } else {
+          const current = await this.readRow(req.key, 'read before an unconditional put');
+          this.checkDeadline(start, req.key);
+          if (current) {
+            revision = current.revision + 1;
+            condition = '#rev = :expected';
+            names['#rev'] = REVISION_ATTRIBUTE;
+            values[':expected'] = { N: String(current.revision) };
+          } else {
+            revision = 1;
+            condition = 'attribute_not_exists(#pk)';
+          }
+        }
+        const item: Record<string, AttributeValue> = {
+          ...marshalled,
+          [REVISION_ATTRIBUTE]: { N: String(revision) },
+          [PARTS_ATTRIBUTE]: encodePins(written.pins),
+        };
+        try {
+          const out = await this.ddb.send(new PutItemCommand({
+            TableName: this.config.tableName,
+            Item: item,
+            ConditionExpression: `${condition} AND attribute_not_exists(#proto)`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+            ReturnValues: 'ALL_OLD',
+          }));
+          committed = decodeRow(this.config, item);
+          replaced = this.decodeReplaced(out?.Attributes);
+          break;
+        } catch (e) {
+          if (isConditionFailure(e)) {
+            const unconditional = !req.create && req.expectedRevision === undefined;
+            if (unconditional && attempt < UNCONDITIONAL_PUT_ATTEMPTS) continue;
+            throw new ConflictError(req.create
+              ? `item ${JSON.stringify(req.key)} already exists (create)`
+              : req.expectedRevision !== undefined
+                ? `item ${JSON.stringify(req.key)} is not at revision ${req.expectedRevision} (or does not exist)`
+                : `item ${JSON.stringify(req.key)} kept changing during an unconditional put (${attempt} attempts)`);
+          }
+          const verified = await this.verifyAmbiguousCommit(e, req.key, written);
+          if (verified) {
+            committed = verified;
+            break;
+          }
+          throw e;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof AmbiguousCommitError)) await this.compensate(written.created, e);
+      throw e instanceof AmbiguousCommitError ? e.reported : dynamoError(e, 'PutItem');
+    }
+    const removed = replaced ? Object.keys(replaced.parts).filter(name => !(name in written.pins)) : [];
+    await this.retireParts(req.key, removed);
+    return committed;
+  }
+
+  /**
+   * Changes some parts (and optionally merges some attributes) of an existing item,
+   * keeping the pins of the parts it does not name. Reads the row consistently, then
+   * commits conditional on that revision: a concurrent writer makes it a 409, never a
+   * lost update.
+   */
+  public async updateParts(req: UpdatePartsRequest): Promise<IndexRow> {
+    this.checkRequest(req);
+    validateKey(this.config, req.key);
+    checkPositiveRevision(req.expectedRevision, 'expectedRevision');
+    const removeParts = req.removeParts ?? [];
+    if (!Array.isArray(removeParts)) {
+      throw new ValidationError('removeParts must be a list of part names');
+    }
+    removeParts.forEach(name => validatePartName(name));
+    const partInputs = req.parts ?? {};
+    for (const name of removeParts) {
+      if (name in partInputs) {
+        throw new ValidationError(`part "${name}" is both written (parts) and removed (removeParts); pick one`);
+      }
+    }
+    const attributes = mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {});
+    const keyNames = keyAttributes(this.config).map(a => a.name);
+    const marshalled = marshallAttributes(attributes);
+    for (const name of keyNames) delete marshalled[name];
+    const prepared = this.prepareParts(req.key, partInputs);
+    if (prepared.length === 0 && removeParts.length === 0 && Object.keys(marshalled).length === 0) {
+      throw new ValidationError('nothing to update: give parts, removeParts or attributes');
+    }
+
+    const start = this.now();
+    const current = await this.readRow(req.key, 'read before updateParts');
+    if (!current) throw new NotFoundError(`item ${JSON.stringify(req.key)} does not exist`);
+    if (req.expectedRevision !== undefined && current.revision !== req.expectedRevision) {
+      throw new ConflictError(`item ${JSON.stringify(req.key)} is at revision ${current.revision}, not ${req.expectedRevision}`);
+    }
+    const removed = removeParts.filter(name => name in current.parts);
+
+    const written = await this.writeParts(prepared);
+    let committed: IndexRow;
+    try {
+      this.checkDeadline(start, req.key);
+      const names: Record<string, string> = {
+        '#rev': REVISION_ATTRIBUTE,
+        '#parts': PARTS_ATTRIBUTE,
+        '#proto': PROTOCOL_ATTRIBUTE,
+      };
+      const values: Record<string, AttributeValue> = {
+        ':expected': { N: String(current.revision) },
+        ':one': { N: '1' },
+      };
+      const sets = ['#rev = #rev + :one'];
+      const removes: string[] = [];
+      Object.entries(marshalled).forEach(([name, value], i) => {
+        names[`#a${i}`] = name;
+        values[`:a${i}`] = value;
+        sets.push(`#a${i} = :a${i}`);
+      });
+      Object.entries(written.pins).forEach(([name, pin], i) => {
+        names[`#p${i}`] = name;
+        values[`:p${i}`] = encodePin(pin);
+        sets.push(`#parts.#p${i} = :p${i}`);
+      });
+      removed.forEach((name, i) => {
+        names[`#r${i}`] = name;
+        removes.push(`#parts.#r${i}`);
+      });
+      try {
+        const out = await this.ddb.send(new UpdateItemCommand({
+          TableName: this.config.tableName,
+          Key: marshallKey(this.config, req.key),
+          UpdateExpression: `SET ${sets.join(', ')}` + (removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''),
+          ConditionExpression: '#rev = :expected AND attribute_not_exists(#proto)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }));
+        committed = decodeRow(this.config, out?.Attributes ?? {});
+      } catch (e) {
+        if (isConditionFailure(e)) {
+          throw new ConflictError(`item ${JSON.stringify(req.key)} changed (or was deleted) since revision ${current.revision}; re-read and retry`);
+        }
+        const verified = await this.verifyAmbiguousCommit(e, req.key, written);
+        if (verified) {
+          committed = verified;
+        } else {
+          throw e;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof AmbiguousCommitError)) await this.compensate(written.created, e);
+      throw e instanceof AmbiguousCommitError ? e.reported : dynamoError(e, 'UpdateItem');
+    }
+    await this.retireParts(req.key, removed);
+    return committed;
+  }
+
+  /**
+   * Deletes an item: conditional DeleteItem returning the old row, then a delete marker on
+   * each of its parts (the pinned versions become noncurrent and stay for the retention
+   * window). Returns the deleted row.
+   */
+  public async delete(req: DeleteRequest): Promise<IndexRow> {
+    this.checkRequest(req);
+    validateKey(this.config, req.key);
+    checkPositiveRevision(req.expectedRevision, 'expectedRevision');
+    const names: Record<string, string> = { '#pk': this.config.partitionKey.name, '#proto': PROTOCOL_ATTRIBUTE };
+    const values: Record<string, AttributeValue> = {};
+    let condition = 'attribute_exists(#pk) AND attribute_not_exists(#proto)';
+    if (req.expectedRevision !== undefined) {
+      names['#rev'] = REVISION_ATTRIBUTE;
+      values[':expected'] = { N: String(req.expectedRevision) };
+      condition += ' AND #rev = :expected';
+    }
+    let old: IndexRow;
+    try {
+      const out = await this.ddb.send(new DeleteItemCommand({
+        TableName: this.config.tableName,
+        Key: marshallKey(this.config, req.key),
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }));
+      old = decodeRow(this.config, out?.Attributes ?? {});
+    } catch (e) {
+      if (isConditionFailure(e)) {
+        const item = (e as { Item?: Record<string, AttributeValue> }).Item;
+        const exists = item !== undefined ? true : (await this.readRow(req.key, 'read after a failed delete')) !== undefined;
+        if (!exists) throw new NotFoundError(`item ${JSON.stringify(req.key)} does not exist`);
+        throw new ConflictError(`item ${JSON.stringify(req.key)} is not at revision ${req.expectedRevision}`);
+      }
+      throw dynamoError(e, 'DeleteItem');
+    }
+    await this.retireParts(req.key, Object.keys(old.parts));
+    return old;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // read
+
+  /** The index row only (consistent read); 404 if the item does not exist. */
+  public async getIndex(key: ItemKey): Promise<IndexRow> {
+    validateKey(this.config, key);
+    const row = await this.readRow(key, 'GetItem');
+    if (!row) throw new NotFoundError(`item ${JSON.stringify(key)} does not exist`);
+    return row;
+  }
+
+  /**
+   * A split read. Nothing happens until the first `next()`: then a GetObject for every
+   * part named in `parts` goes out first, then the GetItem. Yields the index row as soon
+   * as it arrives, then each part (or part error) in the order they resolve.
+   *
+   * Throws (from the first `next()`) ValidationError, NotFoundError (S3 requests aborted)
+   * or UnavailableError (DynamoDB failed).
+   */
+  public async *get(req: GetRequest): AsyncGenerator<ReadEvent, void, undefined> {
+    this.checkRequest(req);
+    const key = req.key;
+    validateKey(this.config, key);
+    const requested = this.checkGetParts(req);
+    const fields = this.checkFields(req, requested);
+    const timeoutMs = req.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_PART_TIMEOUT_MS) {
+      throw new ValidationError(`partTimeoutMs must be a number of milliseconds in (0, ${MAX_PART_TIMEOUT_MS}], got ${JSON.stringify(req.partTimeoutMs)}`);
+    }
+
+    const t0 = this.now();
+    const at = () => this.now() - t0;
+    const scope = linkedController(req.signal);
+    const fetches = new Map<string, PartFetch>();
+    try {
+      // 1. S3 first: the current version of every named part, at its deterministic key.
+      for (const name of requested ?? []) {
+        fetches.set(name, this.startPart(key, name, scope.signal, timeoutMs));
+      }
+
+      // 2. Then the row.
+      let row: IndexRow | undefined;
+      try {
+        row = await this.readRow(key, 'GetItem', scope.signal);
+      } catch (e) {
+        if (req.signal?.aborted) throw req.signal.reason ?? e;
+        throw e;
+      }
+      if (!row) {
+        scope.abort(new NotFoundError('item does not exist'));
+        throw new NotFoundError(`item ${JSON.stringify(key)} does not exist`);
+      }
+
+      // 3. The row goes out at once.
+      yield { type: 'index', row, atMs: at() };
+
+      // 4. Parts, as they resolve.
+      const pending = new Map<string, Promise<PartEvent>>();
+      const immediate: PartEvent[] = [];
+      if (requested) {
+        for (const name of requested) {
+          const fetch = fetches.get(name)!;
+          const pin = row.parts[name];
+          if (!pin) {
+            this.finishFetch(fetch);
+            fetch.controller.abort(new Error('not pinned'));
+            immediate.push({
+              type: 'part-error',
+              name,
+              code: 'NotPinned',
+              message: `item ${JSON.stringify(key)} has no part "${name}" at revision ${row.revision}`,
+              atMs: at(),
+            });
+          } else {
+            pending.set(name, this.servePart(key, fetch, pin, fields[name], at));
+          }
+        }
+      } else {
+        // The pins are known now: fetch each pinned version directly.
+        for (const [name, pin] of Object.entries(row.parts)) {
+          const fetch = this.startPart(key, name, scope.signal, timeoutMs, true);
+          fetches.set(name, fetch);
+          pending.set(name, this.servePart(key, fetch, pin, fields[name], at));
+        }
+      }
+      for (const event of immediate) yield event;
+      while (pending.size > 0) {
+        const event = await Promise.race(pending.values());
+        pending.delete(event.name);
+        if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
+        yield event;
+      }
+    } finally {
+      for (const fetch of fetches.values()) this.finishFetch(fetch);
+      if (!scope.signal.aborted) scope.abort(new Error('read finished'));
+    }
+  }
+
+  private checkGetParts(req: GetRequest): string[] | undefined {
+    if (req.parts === undefined) return undefined;
+    if (!Array.isArray(req.parts)) throw new ValidationError('parts must be a list of part names');
+    req.parts.forEach(name => validatePartName(name));
+    return [...new Set(req.parts)];
+  }
+
+  private checkFields(req: GetRequest, requested: string[] | undefined): Record<string, string[] | undefined> {
+    const fields = req.fields ?? {};
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new ValidationError('fields must be an object of part name to a list of field paths');
+    }
+    const out: Record<string, string[] | undefined> = {};
+    for (const [name, paths] of Object.entries(fields)) {
+      validatePartName(name);
+      if (requested && !requested.includes(name)) {
+        throw new ValidationError(`fields names part "${name}", which is not among the requested parts`);
+      }
+      try {
+        validatePaths(paths);
+      } catch (e) {
+        throw new ValidationError(`fields of part "${name}": ${errorMessage(e)}`);
+      }
+      out[name] = paths;
+    }
+    return out;
+  }
+
+  /**
+   * Starts the S3 side of one part: its timeout and, unless `deferred` (the pin is known
+   * and will be fetched directly), a GetObject of the current version at its key.
+   */
+  private startPart(key: ItemKey, name: string, parent: AbortSignal, timeoutMs: number, deferred = false): PartFetch {
+    const controller = linkedController(parent);
+    const fetch: PartFetch = { name, controller, timedOut: false };
+    fetch.timer = setTimeout(() => {
+      fetch.timedOut = true;
+      controller.abort(new Error(`part "${name}" timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (!deferred) {
+      const requestController = linkedController(controller.signal);
+      const outcome: Promise<GetOutcome> = this.s3.send(new GetObjectCommand({
+        Bucket: this.config.bucketName,
+        Key: partKey(this.config, key, name),
+      }), { abortSignal: requestController.signal }).then(
+        out => ({ ok: true as const, out }),
+        error => ({ ok: false as const, error }),
+      );
+      fetch.current = { controller: requestController, outcome };
+    }
+    return fetch;
+  }
+
+  private finishFetch(fetch: PartFetch): void {
+    if (fetch.timer !== undefined) clearTimeout(fetch.timer);
+  }
+
+  /** Turns one part's S3 answers into a part or part-error event; never rejects. */
+  private async servePart(
+    key: ItemKey,
+    fetch: PartFetch,
+    pin: PartPin,
+    paths: string[] | undefined,
+    at: () => number,
+  ): Promise<PartEvent> {
+    const name = fetch.name;
+    const failure = (code: PartErrorCode, message: string): PartEvent => ({ type: 'part-error', name, code, message, atMs: at() });
+    try {
+      let body: Uint8Array | undefined;
+      let refetched = false;
+      let s3Etag: string | undefined;
+      if (fetch.current) {
+        const first = await fetch.current.outcome;
+        if (first.ok && first.out.VersionId === pin.versionId) {
+          body = await readBody(first.out.Body);
+          s3Etag = first.out.ETag;
+        } else {
+          // A concurrent or crashed writer's version (or none) is current: go to the pin.
+          if (first.ok) discardBody(first.out.Body);
+          fetch.current.controller.abort(new Error('version mismatch'));
+          refetched = true;
+        }
+      }
+      if (body === undefined) {
+        if (fetch.controller.signal.aborted) throw fetch.controller.signal.reason;
+        let out: GetObjectCommandOutput;
+        try {
+          out = await this.s3.send(new GetObjectCommand({
+            Bucket: this.config.bucketName,
+            Key: partKey(this.config, key, name),
+            VersionId: pin.versionId,
+          }), { abortSignal: fetch.controller.signal });
+        } catch (e) {
+          if (!fetch.timedOut && !fetch.controller.signal.aborted && isNotFound(e)) {
+            this.danglingPointers++;
+            try {
+              this.onDanglingPointer?.({ key, part: name, versionId: pin.versionId });
+            } catch (callbackError) {
+              this.log({ level: 'warn', message: 'onDanglingPointer callback failed', error: errorMessage(callbackError) });
+            }
+            return failure('DanglingPointer', `part "${name}" pins version ${pin.versionId}, which S3 no longer has (${errorName(e)})`);
+          }
+          throw e;
+        }
+        body = await readBody(out.Body);
+        s3Etag = out.ETag;
+      }
+      if (body.byteLength !== pin.size) {
+        return failure('S3Error', `part "${name}" version ${pin.versionId} is ${body.byteLength} bytes, the pin says ${pin.size}`);
+      }
+      if (s3Etag !== undefined && stripQuotes(s3Etag) !== stripQuotes(pin.etag)) {
+        return failure('S3Error', `part "${name}" version ${pin.versionId} has ETag ${s3Etag}, the pin says ${pin.etag}`);
+      }
+      let contentType = pin.contentType;
+      if (paths) {
+        try {
+          body = projectJson(body, paths);
+          contentType = 'application/json';
+        } catch (e) {
+          if (e instanceof ProjectionError) return failure('ProjectionError', `part "${name}": ${e.message}`);
+          throw e;
+        }
+      }
+      return { type: 'part', name, contentType, body, versionId: pin.versionId, refetched, atMs: at() };
+    } catch (e) {
+      if (fetch.timedOut) return failure('Timeout', `part "${name}" did not arrive within the part timeout`);
+      return failure('S3Error', `part "${name}": S3 GetObject failed (${errorName(e)}: ${errorMessage(e)})`);
+    } finally {
+      this.finishFetch(fetch);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // list, presign
+
+  /** Index rows only, from DynamoDB (Query, or Scan without a partition value); never S3. */
+  public async list(req: ListRequest = {}): Promise<ListResult> {
+    this.checkRequest(req);
+    const limit = req.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new ValidationError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(req.limit)}`);
+    }
+    if (req.ascending !== undefined && typeof req.ascending !== 'boolean') {
+      throw new ValidationError(`ascending must be a boolean, got ${JSON.stringify(req.ascending)}`);
+    }
+    let partitionKey: KeyAttribute = this.config.partitionKey;
+    const cursorKeys: KeyAttribute[] = keyAttributes(this.config);
+    if (req.index !== undefined) {
+      const index = this.config.indexes.find(i => i.name === req.index);
+      if (!index) {
+        const known = this.config.indexes.map(i => `"${i.name}"`).join(', ') || 'none';
+        throw new ValidationError(`unknown index ${JSON.stringify(req.index)}; this store's indexes: ${known}`);
+      }
+      partitionKey = index.partitionKey;
+      cursorKeys.push(index.partitionKey);
+      if (index.sortKey) cursorKeys.push(index.sortKey);
+    }
+    const startKey = req.cursor === undefined ? undefined : decodeCursor(req.cursor, cursorKeys, keyAttributes(this.config));
+    let out: { Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> };
+    try {
+      if (req.partitionValue !== undefined) {
+        const value = marshallKeyValue(partitionKey, req.partitionValue);
+        const input: QueryCommandInput = {
+          TableName: this.config.tableName,
+          IndexName: req.index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': partitionKey.name },
+          ExpressionAttributeValues: { ':pk': value },
+          ScanIndexForward: req.ascending ?? true,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        };
+        out = await this.ddb.send(new QueryCommand(input));
+      } else {
+        const input: ScanCommandInput = {
+          TableName: this.config.tableName,
+          IndexName: req.index,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        };
+        out = await this.ddb.send(new ScanCommand(input));
+      }
+    } catch (e) {
+      throw dynamoError(e, req.partitionValue !== undefined ? 'Query' : 'Scan');
+    }
+    return {
+      items: (out.Items ?? []).map(item => decodeRow(this.config, item)),
+      cursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined,
+    };
+  }
+
+  /** A presigned GET URL of one part, pinned to the row's VersionId. */
+  public async presign(key: ItemKey, part: string, expiresInSeconds: number = DEFAULT_PRESIGN_EXPIRES_SECONDS): Promise<string> {
+    validateKey(this.config, key);
+    validatePartName(part);
+    if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_EXPIRES_SECONDS) {
+      throw new ValidationError(`expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_EXPIRES_SECONDS}, got ${JSON.stringify(expiresInSeconds)}`);
+    }
+    const row = await this.getIndex(key);
+    const pin = row.parts[part];
+    if (!pin) throw new NotFoundError(`item ${JSON.stringify(key)} has no part "${part}"`);
+    return getSignedUrl(this.s3, new GetObjectCommand({
+      Bucket: this.config.bucketName,
+      Key: partKey(this.config, key, part),
+      VersionId: pin.versionId,
+    }), { expiresIn: expiresInSeconds });
+  }
+
+  // ---------------------------------------------------------------------------------
+  // reconcile
+
+  /**
+   * Repairs what a crashed writer left behind, for one new object version (called after a
+   * delay longer than any writer deadline). See docs/PROTOCOL.md "Reconcile".
+   */
+  public async reconcile(objectKey: string, versionId: string): Promise<ReconcileOutcome> {
+    const parsed = parsePartKey(this.config, objectKey);
+    if (!parsed) return 'not-a-part';
+    if (typeof versionId !== 'string' || versionId.length === 0) {
+      throw new ValidationError('reconcile needs the VersionId of the new object version');
+    }
+    const row = await this.readRow(parsed.key, 'GetItem (reconcile)');
+    const pin = row?.parts[parsed.part];
+    if (pin?.versionId === versionId) return 'pinned';
+    const head = await this.headCurrent(objectKey);
+    if (head?.versionId !== versionId) return 'noncurrent';
+    await this.deleteVersion(objectKey, versionId);
+    const outcome: ReconcileOutcome = pin ? 'deleted-unpinned' : 'deleted-orphan';
+    this.log({ level: 'info', message: 'reconciler deleted an unpinned current version', objectKey, versionId, outcome });
+    if (pin) await this.uncoverPin(objectKey, parsed.key, parsed.part, pin);
+    return outcome;
+  }
+
+  /**
+   * After deleting one unpinned version, the next one down may be another writer's garbage
+   * whose own event has already been handled (it was noncurrent then). Remove such versions
+   * too while they are old enough to be garbage, so the pinned version is current again.
+   */
+  private async uncoverPin(objectKey: string, key: ItemKey, part: string, pin: PartPin): Promise<void> {
+    const threshold = this.config.writerDeadlineMs * 2;
+    for (let i = 0; i < 10; i++) {
+      const head = await this.headCurrent(objectKey);
+      if (!head || head.versionId === pin.versionId) return;
+      const age = head.lastModified === undefined ? 0 : this.wallClock() - head.lastModified.getTime();
+      if (age < threshold) return; // could be a writer in flight: its own event will decide
+      const row = await this.readRow(key, 'GetItem (reconcile)');
+      const current = row?.parts[part];
+      if (current?.versionId !== pin.versionId) return; // the row moved on: later events decide
+      await this.deleteVersion(objectKey, head.versionId);
+      this.log({ level: 'info', message: 'reconciler deleted an older unpinned version above the pin', objectKey, versionId: head.versionId });
+    }
+  }
+
+  private async headCurrent(objectKey: string): Promise<{ versionId: string; lastModified?: Date } | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.config.bucketName, Key: objectKey }));
+      return out.VersionId ? { versionId: out.VersionId, lastModified: out.LastModified } : undefined;
+    } catch (e) {
+      if (isNotFound(e)) return undefined; // no object, or a delete marker is current
+      throw new UnavailableError(`S3 HeadObject failed (${errorName(e)}: ${errorMessage(e)}); retry`);
+    }
+  }
+
+  private async deleteVersion(objectKey: string, versionId: string): Promise<void> {
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucketName, Key: objectKey, VersionId: versionId }));
+    } catch (e) {
+      throw new UnavailableError(`S3 DeleteObject of version ${versionId} failed (${errorName(e)}: ${errorMessage(e)}); retry`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // helpers
+
+  private checkRequest(req: unknown): void {
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+      throw new ValidationError('the request must be an object');
+    }
+  }
+
+  private prepareParts(key: ItemKey, parts: Record<string, PartInput>): PreparedPart[] {
+    if (typeof parts !== 'object' || parts === null || Array.isArray(parts)) {
+      throw new ValidationError('parts must be an object of part name to { body, contentType? }');
+    }
+    const entries = Object.entries(parts);
+    if (entries.length > MAX_PARTS_PER_WRITE) {
+      throw new ValidationError(`at most ${MAX_PARTS_PER_WRITE} parts per write, got ${entries.length}`);
+    }
+    return entries.map(([name, input]) => {
+      validatePartName(name);
+      const s3Key = partKey(this.config, key, name);
+      if (typeof input !== 'object' || input === null) {
+        throw new ValidationError(`part "${name}" must be an object { body, contentType? }`);
+      }
+      if (typeof input.body !== 'string' && !(input.body instanceof Uint8Array)) {
+        throw new ValidationError(`part "${name}": body must be a string or bytes`);
+      }
+      const contentType = input.contentType ?? (typeof input.body === 'string' ? 'application/json' : 'application/octet-stream');
+      if (typeof contentType !== 'string' || !CONTENT_TYPE.test(contentType)) {
+        throw new ValidationError(`part "${name}": contentType must be 1 to 255 printable ASCII characters, got ${JSON.stringify(contentType)}`);
+      }
+      return { name, s3Key, body: toBytes(input.body), contentType };
+    });
+  }
+
+  /** PutObject every part in parallel; on any failure, compensate the ones that landed. */
+  private async writeParts(parts: PreparedPart[]): Promise<WrittenParts> {
+    const results = await Promise.allSettled(parts.map(async part => {
+      const out = await this.s3.send(new PutObjectCommand({
+        Bucket: this.config.bucketName,
+        Key: part.s3Key,
+        Body: part.body,
+        ContentType: part.contentType,
+      }));
+      return { part, out };
+    }));
+    const pins: Record<string, PartPin> = {};
+    const created: CreatedVersion[] = [];
+    let failure: unknown;
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        failure = failure ?? result.reason;
+        continue;
+      }
+      const { part, out } = result.value;
+      if (!out.VersionId || out.VersionId === 'null') {
+        failure = failure ?? new Error(`bucket ${this.config.bucketName} returned no VersionId: S3 versioning must be enabled`);
+        continue;
+      }
+      created.push({ part: part.name, s3Key: part.s3Key, versionId: out.VersionId });
+      pins[part.name] = {
+        versionId: out.VersionId,
+        etag: out.ETag ?? '',
+        size: part.body.byteLength,
+        contentType: part.contentType,
+      };
+    }
+    if (failure !== undefined) {
+      await this.compensate(created, failure);
+      throw new UnavailableError(`S3 PutObject failed (${errorName(failure)}: ${errorMessage(failure)}); nothing was committed, retry`);
+    }
+    return { pins, created };
+  }
+
+  private checkDeadline(start: number, key: ItemKey): void {
+    const elapsed = this.now() - start;
+    if (elapsed > this.config.writerDeadlineMs) {
+      throw new DeadlineExceededError(
+        `write of ${JSON.stringify(key)} ran ${Math.round(elapsed)} ms, past the writer deadline of `
+        + `${this.config.writerDeadlineMs} ms: abandoned and compensated, nothing was committed; retry`,
+      );
+    }
+  }
+
+  /**
+   * The commit failed in a way that may or may not have reached DynamoDB (a timeout, a
+   * 5xx). Compensating a commit that did land would delete pinned versions, so look first.
+   * Returns the committed row when the commit did land; undefined when it certainly did not
+   * (compensate); throws AmbiguousCommitError when it cannot tell (do not compensate: the
+   * reconciler decides later, from the row).
+   */
+  private async verifyAmbiguousCommit(e: unknown, key: ItemKey, written: WrittenParts): Promise<IndexRow | undefined> {
+    if (e instanceof StoreError || definitelyRejected(e) || written.created.length === 0) return undefined;
+    let row: IndexRow | undefined;
+    try {
+      row = await this.readRow(key, 'read after an ambiguous commit');
+    } catch (readError) {
+      this.log({
+        level: 'error',
+        message: 'commit outcome unknown: not compensating, the reconciler will remove the versions if they are unpinned',
+        key,
+        versions: written.created,
+        error: errorMessage(readError),
+      });
+      throw new AmbiguousCommitError(dynamoError(e, 'commit'));
+    }
+    const ours = written.created.some(c => row?.parts[c.part]?.versionId === c.versionId);
+    return ours ? row : undefined;
+  }
+
+  /**
+   * Deletes exactly the versions this writer created (by VersionId), in parallel, each
+   * retried; failures are logged and never replace the original error.
+   */
+  private async compensate(created: CreatedVersion[], cause: unknown): Promise<void> {
+    await Promise.all(created.map(async version => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.s3.send(new DeleteObjectCommand({
+            Bucket: this.config.bucketName,
+            Key: version.s3Key,
+            VersionId: version.versionId,
+          }));
+          return;
+        } catch (e) {
+          if (attempt >= DELETE_ATTEMPTS) {
+            this.log({
+              level: 'error',
+              message: 'compensation failed: the reconciler will delete this unpinned version',
+              s3Key: version.s3Key,
+              versionId: version.versionId,
+              error: errorMessage(e),
+              cause: errorMessage(cause),
+            });
+            return;
+          }
+          await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+        }
+      }
+    }));
+  }
+
+  /**
+   * After a commit removed parts: a delete marker on each (the pinned versions become
+   * noncurrent and expire with the retention window). If by then another writer has pinned
+   * that part again, our marker may hide its version: remove the marker (by its VersionId).
+   */
+  private async retireParts(key: ItemKey, parts: string[]): Promise<void> {
+    if (parts.length === 0) return;
+    const markers = await Promise.all(parts.map(async part => {
+      const s3Key = partKey(this.config, key, part);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const out = await this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucketName, Key: s3Key }));
+          return { part, s3Key, versionId: out?.VersionId };
+        } catch (e) {
+          if (attempt >= DELETE_ATTEMPTS) {
+            this.log({
+              level: 'warn',
+              message: 'could not retire a removed part: its last version stays current (harmless, not pinned)',
+              s3Key,
+              error: errorMessage(e),
+            });
+            return undefined;
+          }
+          await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+        }
+      }
+    }));
+    const placed = markers.filter((m): m is { part: string; s3Key: string; versionId: string } => m?.versionId !== undefined);
+    if (placed.length === 0) return;
+    let row: IndexRow | undefined;
+    try {
+      row = await this.readRow(key, 'read after retiring parts');
+    } catch (e) {
+      this.log({ level: 'warn', message: 'could not re-check the row after retiring parts', key, error: errorMessage(e) });
+      return;
+    }
+    await Promise.all(placed.filter(m => row?.parts[m.part] !== undefined).map(async marker => {
+      try {
+        await this.s3.send(new DeleteObjectCommand({
+          Bucket: this.config.bucketName,
+          Key: marker.s3Key,
+          VersionId: marker.versionId,
+        }));
+      } catch (e) {
+        this.log({ level: 'error', message: 'could not remove a delete marker that hides a pinned version', ...marker, error: errorMessage(e) });
+      }
+    }));
+  }
+
+  /** The row a committed put replaced (to find removed parts); a row we cannot decode is logged, not thrown. */
+  private decodeReplaced(item: Record<string, AttributeValue> | undefined): IndexRow | undefined {
+    if (!item) return undefined;
+    try {
+      return decodeRow(this.config, item);
+    } catch (e) {
+      this.log({ level: 'warn', message: 'replaced row could not be decoded: its parts are not retired', error: errorMessage(e) });
+      return undefined;
+    }
+  }
+
+  /** Consistent GetItem, decoded; undefined when the row does not exist. */
+  private async readRow(key: ItemKey, operation: string, signal?: AbortSignal): Promise<IndexRow | undefined> {
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      const out = await this.ddb.send(new GetItemCommand({
+        TableName: this.config.tableName,
+        Key: marshallKey(this.config, key),
+        ConsistentRead: true,
+      }), { abortSignal: signal });
+      item = out?.Item;
+    } catch (e) {
+      throw dynamoError(e, operation);
+    }
+    return item ? decodeRow(this.config, item) : undefined;
+  }
+}
+
+/** The commit may have landed; the caller must not compensate. */
+class AmbiguousCommitError extends Error {
+  constructor(public readonly reported: StoreError) {
+    super(reported.message);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+function marshallKeyValue(attribute: KeyAttribute, value: KeyValue): AttributeValue {
+  if (attribute.type === 'S') {
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new ValidationError(`partitionValue for "${attribute.name}" must be a non-empty string, got ${JSON.stringify(value)}`);
+    }
+    return { S: value };
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValidationError(`partitionValue for "${attribute.name}" must be a finite number, got ${JSON.stringify(value)}`);
+  }
+  return { N: String(value) };
+}
+
+/** Maximum length of a cursor string. */
+export const MAX_CURSOR_LENGTH = 8192;
+
+/** An opaque list cursor: base64url of the LastEvaluatedKey JSON. */
+export function encodeCursor(lastEvaluatedKey: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify(lastEvaluatedKey), 'utf8').toString('base64url');
+}
+
+/** Decodes and checks a cursor: only key attributes of the table (and index), each S or N. */
+export function decodeCursor(
+  cursor: unknown,
+  allowed: readonly KeyAttribute[],
+  required: readonly KeyAttribute[],
+): Record<string, AttributeValue> {
+  const malformed = (why: string) => new ValidationError(`malformed cursor (${why}): pass back the cursor of the previous page unchanged`);
+  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw malformed('not a base64url string');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed('not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed('not an object');
+  const out: Record<string, AttributeValue> = {};
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const attribute = allowed.find(a => a.name === name);
+    if (!attribute) throw malformed(`unexpected attribute "${name}"`);
+    const v = value as Record<string, unknown>;
+    if (typeof v !== 'object' || v === null || Object.keys(v).length !== 1) throw malformed(`bad value of "${name}"`);
+    if (attribute.type === 'S' && typeof v.S === 'string' && v.S.length > 0) {
+      out[name] = { S: v.S };
+    } else if (attribute.type === 'N' && typeof v.N === 'string' && Number.isFinite(Number(v.N)) && v.N.trim() !== '') {
+      out[name] = { N: v.N };
+    } else {
+      throw malformed(`bad value of "${name}"`);
+    }
+  }
+  for (const attribute of required) {
+    if (!(attribute.name in out)) throw malformed(`missing key attribute "${attribute.name}"`);
+  }
+  return out;
+}
