@@ -1,0 +1,298 @@
+import { Annotations, CfnResource, Duration, Resource, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  addNagSuppressions,
+  createLogGroup,
+  NagSuppression,
+  partsArn,
+  partsWildcardSuppression,
+  StoreWiring,
+  validateMemorySize,
+  xrayWildcardSuppression,
+} from './reader';
+import { ReconcilerFunction } from './reconciler-function';
+import { DEFAULT_WRITER_DEADLINE_MS } from './runtime/config';
+
+/**
+ * Options for the reconciler: the queue and function that remove the S3 versions a
+ * crashed writer left behind.
+ */
+export interface SplitStoreReconcilerOptions {
+  /**
+   * How long each new part version waits before the reconciler looks at it (SQS
+   * delivery delay, at most 15 minutes). A version no index row pins once the delay
+   * has passed is garbage, so the delay must exceed the writer deadline by at least
+   * 30 seconds (room for a commit in flight at the deadline).
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly delay?: Duration;
+
+  /**
+   * Memory of the reconciler function, in MiB (128 to 10,240).
+   *
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * How long the reconciler's log group keeps its logs (its own log group, deleted with
+   * the stack).
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * AWS X-Ray tracing of the reconciler.
+   *
+   * @default lambda.Tracing.DISABLED
+   */
+  readonly tracing?: lambda.Tracing;
+}
+
+/** Props of the internal reconciler construct: the user's options plus the store's wiring. */
+export interface SplitStoreReconcilerProps extends SplitStoreReconcilerOptions {
+  /** The store to reconcile. */
+  readonly wiring: StoreWiring;
+
+  /**
+   * The longest writer deadline of the store's writers (the reader's `writerDeadline`).
+   *
+   * @default Duration.millis(DEFAULT_WRITER_DEADLINE_MS)
+   */
+  readonly writerDeadline?: Duration;
+}
+
+/** Default delivery delay of the reconciler queue. */
+const DEFAULT_DELAY = Duration.minutes(5);
+/** SQS's longest delivery delay. */
+const MAX_DELAY = Duration.minutes(15);
+/** Room between the writer deadline and the delay for a commit already in flight. */
+const COMMIT_MARGIN = Duration.seconds(30);
+/** Default memory of the reconciler, MiB. */
+const DEFAULT_RECONCILER_MEMORY = 256;
+/** One batch is at most 10 records of three small API calls each. */
+const RECONCILER_TIMEOUT = Duration.minutes(1);
+/** Receives before a message goes to the dead-letter queue. */
+const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The reconciler: every new part version under the key prefix raises an S3 event that
+ * waits `delay` in an SQS queue; then a Lambda reads the index row and deletes the
+ * version by VersionId if it is current and no row pins it, so the pinned version is
+ * current again. This closes the one hole compensation cannot: a writer that crashed
+ * between its S3 put and its index commit.
+ *
+ * Internal construct created by `SplitStore` with the id `Reconciler`.
+ */
+export class SplitStoreReconciler extends Construct {
+  /** The reconciler function. */
+  public readonly function: lambda.IFunction;
+
+  /** The queue receiving the bucket's ObjectCreated events under the key prefix. */
+  public readonly queue: sqs.IQueue;
+
+  /** Events that failed 5 times; kept 14 days. */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  /** The reconciler's execution role. */
+  public readonly role: iam.IRole;
+
+  /** The reconciler's log group. */
+  public readonly logGroup: logs.ILogGroup;
+
+  /** Whether the bucket's ObjectCreated events were subscribed to the queue. */
+  public readonly subscribed: boolean;
+
+  constructor(scope: Construct, id: string, props: SplitStoreReconcilerProps) {
+    super(scope, id);
+
+    const wiring = props.wiring;
+    const delay = props.delay ?? DEFAULT_DELAY;
+    const memorySize = props.memorySize ?? DEFAULT_RECONCILER_MEMORY;
+    validateMemorySize('reconciler.memorySize', memorySize);
+    validateDelay(delay, props.writerDeadline ?? Duration.millis(DEFAULT_WRITER_DEADLINE_MS));
+
+    // SQS managed encryption, even when the store has a customer managed key: with the
+    // store's key on the queue, S3 must be allowed to use the key for this bucket only
+    // (a key policy condition naming the bucket) while the bucket is encrypted with that
+    // key, a Key -> Bucket -> Key cycle CloudFormation cannot deploy. Messages hold
+    // object keys and version ids, never item data, and live minutes.
+    const encryption = { encryption: sqs.QueueEncryption.SQS_MANAGED };
+
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...encryption,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new sqs.Queue(this, 'Queue', {
+      ...encryption,
+      enforceSSL: true,
+      deliveryDelay: delay,
+      // AWS's guidance for Lambda event sources: six times the function timeout.
+      visibilityTimeout: Duration.seconds(RECONCILER_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+
+    const role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-split-store reconciler: removes part versions no index row pins',
+    });
+    this.role = role;
+    this.logGroup = createLogGroup(this, props.logRetention);
+
+    const fn = new ReconcilerFunction(this, 'Function', {
+      description: 'cdk-split-store reconciler: removes part versions no index row pins',
+      role,
+      memorySize,
+      timeout: RECONCILER_TIMEOUT,
+      tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      logGroup: this.logGroup,
+      environment: { ...wiring.environment },
+    });
+    this.function = fn;
+
+    this.logGroup.grantWrite(role);
+    grantReconcilerAccess(role, wiring);
+    fn.addEventSource(new SqsEventSource(queue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    }));
+
+    const rules: NagSuppression[] = [partsWildcardSuppression(this, wiring)];
+    if (props.tracing === lambda.Tracing.ACTIVE || props.tracing === lambda.Tracing.PASS_THROUGH) {
+      rules.push(xrayWildcardSuppression());
+    }
+    const policy = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+    if (policy instanceof CfnResource) addNagSuppressions(policy, rules);
+
+    this.subscribed = this.subscribe(wiring.bucket, wiring.keyPrefix);
+  }
+
+  /**
+   * Sends the bucket's ObjectCreated events under the prefix to the queue, when the
+   * bucket is defined in this stack. An imported bucket, or one of another stack, is
+   * not touched: CDK would have to rewrite a notification configuration it does not own
+   * (or create a cross-stack cycle), so its owner subscribes the queue instead.
+   */
+  private subscribe(bucket: s3.IBucket, keyPrefix: string): boolean {
+    const stack = Stack.of(this);
+    if (!Resource.isOwnedResource(bucket) || Stack.of(bucket) !== stack) {
+      Annotations.of(this).addWarningV2(
+        'cdk-split-store:reconcilerNotSubscribed',
+        `The bucket ${bucket.node.path} is not defined in this stack, so its S3 event notifications were not ` +
+        'changed and the reconciler receives nothing. Send the bucket\'s s3:ObjectCreated:* events for the prefix ' +
+        `"${keyPrefix}" to the reconciler queue (its owner can call bucket.addEventNotification(` +
+        's3.EventType.OBJECT_CREATED, new s3n.SqsDestination(queue), { prefix })), or versions left by a ' +
+        'crashed writer stay current until the next write of that part.',
+      );
+      return false;
+    }
+    bucket.addEventNotification(
+      s3.EventType.OBJECT_CREATED,
+      new s3n.SqsDestination(this.queue),
+      { prefix: keyPrefix },
+    );
+    suppressNotificationsHandler(stack);
+    return true;
+  }
+}
+
+/**
+ * The reconciler's permissions, exactly what reconciling calls:
+ * - DynamoDB GetItem (consistent) on the table;
+ * - S3 on `<bucket>/<prefix>*`: GetObject (HeadObject learns the current version),
+ *   DeleteObjectVersion (removes the unpinned version);
+ * - S3 ListBucket on the bucket, without which S3 answers HeadObject on a deleted key
+ *   with 403 instead of 404 and a deleted item's events would fail into the DLQ;
+ * - KMS Decrypt on the store's key, if any (reading an encrypted row).
+ * Receiving from the queue is granted by the event source.
+ */
+function grantReconcilerAccess(role: iam.IRole, wiring: StoreWiring): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'IndexRows',
+    actions: ['dynamodb:GetItem'],
+    resources: [wiring.table.tableArn],
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'Parts',
+    actions: ['s3:GetObject', 's3:DeleteObjectVersion'],
+    resources: [partsArn(wiring)],
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'MissingKeysAre404',
+    actions: ['s3:ListBucket'],
+    resources: [wiring.bucket.bucketArn],
+  }));
+  if (wiring.encryptionKey) {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'StoreKey',
+      actions: ['kms:Decrypt'],
+      resources: [wiring.encryptionKey.keyArn],
+    }));
+  }
+}
+
+/** The construct id of CDK's stack-wide S3 notifications handler (aws-s3 NotificationsResourceHandler). */
+const NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
+
+/**
+ * Suppresses the findings of CDK's S3 notifications handler, the singleton Lambda that
+ * `addEventNotification` adds to the stack, whose role and runtime CDK fixes.
+ */
+function suppressNotificationsHandler(stack: Stack): void {
+  const handler = stack.node.tryFindChild(NOTIFICATIONS_HANDLER_ID);
+  if (!handler) return;
+  const role = handler.node.tryFindChild('Role');
+  const cfnRole = role?.node.defaultChild;
+  if (cfnRole instanceof CfnResource) {
+    addNagSuppressions(cfnRole, [{
+      id: 'AwsSolutions-IAM4',
+      reason:
+        'CDK\'s S3 notifications handler (added by bucket.addEventNotification) attaches ' +
+        'AWSLambdaBasicExecutionRole itself; its role cannot be replaced from outside aws-cdk-lib.',
+      applies_to: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+    }]);
+  }
+  const policy = role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+  if (policy instanceof CfnResource) {
+    addNagSuppressions(policy, [{
+      id: 'AwsSolutions-IAM5',
+      reason:
+        'CDK\'s S3 notifications handler grants itself s3:PutBucketNotification on "*" to configure the ' +
+        'bucket\'s notifications at deploy time; the statement is fixed by aws-cdk-lib.',
+      applies_to: ['Resource::*'],
+    }]);
+  }
+  // Its function is a plain CfnResource of type AWS::Lambda::Function, which AwsSolutions-L1
+  // does not inspect: nothing to suppress there.
+}
+
+function validateDelay(delay: Duration, writerDeadline: Duration): void {
+  if (delay.isUnresolved() || writerDeadline.isUnresolved()) return;
+  if (delay.toMilliseconds() > MAX_DELAY.toMilliseconds() || delay.toMilliseconds() % 1000 !== 0) {
+    throw new Error(
+      'reconciler.delay must be a whole number of seconds up to 15 minutes (SQS\'s longest delivery delay), ' +
+      `got ${delay.toHumanString()}. Use for example Duration.minutes(5).`,
+    );
+  }
+  const minimum = writerDeadline.toMilliseconds() + COMMIT_MARGIN.toMilliseconds();
+  if (delay.toMilliseconds() < minimum) {
+    throw new Error(
+      `reconciler.delay (${delay.toHumanString()}) must exceed the writer deadline ` +
+      `(${writerDeadline.toHumanString()}) by at least ${COMMIT_MARGIN.toHumanString()}: the reconciler deletes ` +
+      'any version no row pins once the delay has passed, which would destroy the parts of a write still ' +
+      'committing. Raise reconciler.delay or lower reader.writerDeadline.',
+    );
+  }
+}
