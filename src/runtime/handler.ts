@@ -1,0 +1,366 @@
+/**
+ * The reference reader: one streaming handler for Function URL requests (NDJSON split
+ * reads, JSON for everything else) and plain JSON invocations (`{ "operation": ... }`).
+ *
+ * The entry point (src/reader.lambda.ts) only builds the SDK clients and the store and wraps
+ * this with `awslambda.streamifyResponse`; everything here runs without Lambda.
+ *
+ * No CDK import here: this module is bundled into the Lambda assets.
+ */
+import type { Writable } from 'stream';
+import type { StoreConfig } from './config';
+import { LogSink, jsonLog } from './handler-log';
+import { ReadCollector, toJson } from './handler-ndjson';
+import {
+  FunctionUrlEvent, Operation, ParseOptions, RouteError, isFunctionUrlEvent, parseFunctionUrlRequest, parseOperationEvent,
+} from './handler-request';
+import { HttpResponseStreamFactory, endStream, isClosed, lambdaHttpResponseStream, writeChunk } from './lambda-stream';
+import type {
+  DeleteRequest, GetRequest, IndexRow, ItemKey, ListRequest, ListResult, PutRequest, ReadEvent,
+  ReconcileOutcome, UpdatePartsRequest,
+} from './types';
+import { StoreError } from './types';
+
+/** What the handler needs from the store: the methods of `SplitStoreClient` (src/runtime/store.ts). */
+export interface StoreOperations {
+  put(req: PutRequest): Promise<IndexRow>;
+  updateParts(req: UpdatePartsRequest): Promise<IndexRow>;
+  delete(req: DeleteRequest): Promise<IndexRow>;
+  get(req: GetRequest): AsyncIterable<ReadEvent>;
+  getIndex(key: ItemKey): Promise<IndexRow>;
+  list(req: ListRequest): Promise<ListResult>;
+  presign(key: ItemKey, part: string, expiresInSeconds?: number): Promise<string>;
+  reconcile(objectKey: string, versionId: string): Promise<ReconcileOutcome>;
+}
+
+/** The subset of the Lambda context the handler reads. */
+export interface HandlerContext {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
+}
+
+/** The streaming handler, before `awslambda.streamifyResponse`. */
+export type ReaderHandler = (event: unknown, responseStream: Writable, context?: HandlerContext) => Promise<void>;
+
+export { LogSink, jsonLog };
+
+/** Options of {@link createReaderHandler}. */
+export interface ReaderHandlerOptions extends ParseOptions {
+  /** The store's configuration: key names and types (to parse paths), indexes, table name (metrics). */
+  readonly config: StoreConfig;
+  /**
+   * Per-part S3 timeout of a split read, in milliseconds. Capped so that the read ends
+   * (with Timeout part errors) a second before the function would be killed.
+   * @default 10000
+   */
+  readonly partTimeoutMs?: number;
+  /** @default one JSON line on stdout (CloudWatch Logs) */
+  readonly log?: LogSink;
+  /** Milliseconds clock for timings. @default performance.now */
+  readonly now?: () => number;
+  /** @default awslambda.HttpResponseStream.from */
+  readonly httpResponseStream?: HttpResponseStreamFactory;
+}
+
+/** Default per-part S3 timeout of a split read. */
+export const DEFAULT_PART_TIMEOUT_MS = 10_000;
+
+/** CloudWatch namespace of the metrics the reader emits (Embedded Metric Format). */
+export const METRICS_NAMESPACE = 'SplitStore';
+
+const NDJSON = 'application/x-ndjson';
+const JSON_TYPE = 'application/json';
+
+/** An error response: status, machine-readable code, message for a human. */
+interface ErrorBody {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly message: string;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * The error a caller sees. Store errors and request errors keep their status and message;
+ * AWS SDK errors the store let through become 503 when retrying can help; anything else
+ * is a 500 with a generic message (the detail goes to the log, never to the caller).
+ */
+export function toErrorBody(error: unknown): ErrorBody {
+  if (error instanceof RouteError && error.allow) {
+    return { statusCode: error.statusCode, code: error.code, message: error.message, headers: { allow: error.allow.join(', ') } };
+  }
+  if (error instanceof StoreError) {
+    return { statusCode: error.statusCode, code: error.code, message: error.message };
+  }
+  const sdk = error as { $metadata?: unknown; $fault?: string; $retryable?: unknown; name?: string };
+  if (sdk && typeof sdk === 'object' && sdk.$metadata !== undefined
+    && (sdk.$fault === 'server' || sdk.$retryable || RETRYABLE_ERRORS.has(String(sdk.name)))) {
+    return { statusCode: 503, code: 'Unavailable', message: `a dependency failed (${sdk.name}): retry with backoff` };
+  }
+  return { statusCode: 500, code: 'InternalError', message: 'internal error: the function log has the details' };
+}
+
+const RETRYABLE_ERRORS = new Set([
+  'TimeoutError', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded',
+  'SlowDown', 'ServiceUnavailable', 'InternalServerError', 'InternalError',
+]);
+
+/**
+ * Creates the reader's streaming handler over a store.
+ *
+ * - Function URL requests: routes in /work/helpers/out/README-routes.md (the README's "Routes").
+ *   A split read streams NDJSON: the index line, one line per part in the order parts
+ *   resolve, then an `end` trailer; each line is written the moment its event arrives.
+ * - Plain invocations (`{ "operation": ... }`): one JSON document,
+ *   `{ "ok": true, "result": ... }` or `{ "ok": false, "error": { statusCode, code, message } }`.
+ */
+export function createReaderHandler(store: StoreOperations, options: ReaderHandlerOptions): ReaderHandler {
+  const log = options.log ?? jsonLog;
+  const now = options.now ?? (() => performance.now());
+  const httpResponseStream = options.httpResponseStream ?? lambdaHttpResponseStream;
+
+  return async (event, responseStream, context) => {
+    const started = now();
+    const entry: Record<string, unknown> = { requestId: context?.awsRequestId };
+    try {
+      if (isFunctionUrlEvent(event)) {
+        entry.kind = 'url';
+        entry.method = event.requestContext.http.method;
+        await serveUrl(event, responseStream, context, entry);
+      } else {
+        entry.kind = 'invoke';
+        await serveInvocation(event, responseStream, context, entry);
+      }
+    } finally {
+      entry.durationMs = Math.round((now() - started) * 10) / 10;
+      log({ level: (entry.status as number) >= 500 ? 'error' : 'info', msg: 'request', ...entry });
+    }
+
+    async function serveUrl(request: FunctionUrlEvent, stream: Writable, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
+      let operation: Operation;
+      try {
+        operation = parseFunctionUrlRequest(request, options.config, options);
+      } catch (e) {
+        fields.route = 'unrouted';
+        return sendHttpError(stream, e, fields);
+      }
+      fields.route = operation.route;
+      if (operation.kind === 'get') {
+        return streamRead(operation.request, stream, ctx, fields);
+      }
+      let result: { status: number; body: unknown };
+      try {
+        result = await execute(operation);
+      } catch (e) {
+        return sendHttpError(stream, e, fields);
+      }
+      fields.status = result.status;
+      await sendJson(stream, result.status, result.body);
+    }
+
+    async function serveInvocation(raw: unknown, stream: Writable, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
+      let document: unknown;
+      try {
+        const operation = parseOperationEvent(raw);
+        fields.route = operation.route;
+        if (operation.kind === 'get') {
+          document = { ok: true, result: await collectRead(operation.request, ctx, fields) };
+        } else {
+          document = { ok: true, result: (await execute(operation)).body };
+        }
+        fields.status = 200;
+      } catch (e) {
+        fields.route ??= 'invalid';
+        const error = describeError(e, fields);
+        document = { ok: false, error: { statusCode: error.statusCode, code: error.code, message: error.message } };
+      }
+      // A plain invocation's payload is the raw stream: no HTTP prelude.
+      (stream as { setContentType?: (type: string) => void }).setContentType?.(JSON_TYPE);
+      await endStream(stream, toJson(document));
+    }
+
+    /** Runs a non-streaming operation; the HTTP status and body it answers with. */
+    async function execute(operation: Exclude<Operation, { kind: 'get' }>): Promise<{ status: number; body: unknown }> {
+      switch (operation.kind) {
+        case 'list':
+          return { status: 200, body: await store.list(operation.request) };
+        case 'put': {
+          const row = await store.put(operation.request);
+          return { status: row.revision === 1 ? 201 : 200, body: row };
+        }
+        case 'updateParts':
+          return { status: 200, body: await store.updateParts(operation.request) };
+        case 'delete':
+          return { status: 200, body: { deleted: await store.delete(operation.request) } };
+        case 'presign': {
+          const { key, part, expiresInSeconds } = operation.request;
+          const url = await store.presign(key, part, expiresInSeconds);
+          return { status: 200, body: { url, versionId: versionIdOf(url) } };
+        }
+      }
+    }
+
+    /** Split read over the Function URL: NDJSON, each line written when its event arrives. */
+    async function streamRead(request: GetRequest, stream: Writable, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
+      const abort = new AbortController();
+      const collector = new ReadCollector();
+      const iterator = store.get(readRequest(request, ctx, abort.signal))[Symbol.asyncIterator]();
+      let first: IteratorResult<ReadEvent>;
+      try {
+        first = await iterator.next();
+      } catch (e) {
+        // Nothing was written yet: a proper HTTP status (404 missing row, 503 DynamoDB down, 400 bad input).
+        return sendHttpError(stream, e, fields);
+      }
+      fields.status = 200;
+      const out = httpResponseStream(stream, { statusCode: 200, headers: { 'content-type': NDJSON, 'cache-control': 'no-store' } });
+      // A client that hangs up stops the S3 reads still in flight.
+      const onClose = () => {
+        if (!out.writableFinished) abort.abort();
+      };
+      out.on('close', onClose);
+      try {
+        let next = first;
+        while (!next.done) {
+          await writeLine(out, collector.add(next.value));
+          if (isClosed(out)) {
+            fields.clientGone = true;
+            break;
+          }
+          next = await iterator.next();
+        }
+      } catch (e) {
+        const error = describeError(e, fields);
+        await writeLine(out, { type: 'error', code: error.code, message: error.message, atMs: Math.round((now() - started) * 10) / 10 });
+      } finally {
+        abort.abort();
+        await iterator.return?.().catch(() => undefined);
+      }
+      const timings = collector.timings(now() - started);
+      recordRead(collector, fields, timings);
+      await writeLine(out, { type: 'end', timings, errors: collector.errors });
+      await endStream(out);
+      out.off('close', onClose);
+    }
+
+    /** Split read for a plain invocation: the same events, gathered in one document. */
+    async function collectRead(request: GetRequest, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
+      const collector = new ReadCollector();
+      for await (const readEvent of store.get(readRequest(request, ctx))) {
+        collector.add(readEvent);
+      }
+      const timings = collector.timings(now() - started);
+      recordRead(collector, fields, timings);
+      return { row: collector.row, parts: collector.parts, errors: collector.errors, timings };
+    }
+
+    function readRequest(request: GetRequest, ctx: HandlerContext | undefined, signal?: AbortSignal): GetRequest {
+      let timeout = request.partTimeoutMs ?? options.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS;
+      const remaining = ctx?.getRemainingTimeInMillis?.();
+      if (remaining !== undefined) {
+        // End with Timeout part errors (and a trailer) rather than being killed mid-stream.
+        timeout = Math.max(1, Math.min(timeout, remaining - 1000));
+      }
+      return { ...request, partTimeoutMs: timeout, ...(signal ? { signal } : {}) };
+    }
+
+    function recordRead(collector: ReadCollector, fields: Record<string, unknown>, timings: unknown) {
+      fields.timings = timings;
+      fields.parts = Object.keys(collector.parts).length;
+      if (collector.errors.length) {
+        fields.partErrors = collector.errors.map(({ name, code }) => ({ name, code }));
+      }
+      const dangling = collector.count('DanglingPointer');
+      if (dangling > 0) {
+        log(danglingPointerMetric(options.config.tableName, dangling));
+      }
+    }
+
+    async function sendHttpError(stream: Writable, error: unknown, fields: Record<string, unknown>) {
+      const body = describeError(error, fields);
+      await sendJson(stream, body.statusCode, { error: { code: body.code, message: body.message } }, body.headers);
+    }
+
+    async function sendJson(stream: Writable, statusCode: number, body: unknown, headers: Record<string, string> = {}) {
+      const out = httpResponseStream(stream, { statusCode, headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...headers } });
+      await endStream(out, toJson(body));
+    }
+
+    /** The caller's view of an error; unexpected errors are logged with their detail. */
+    function describeError(error: unknown, fields: Record<string, unknown>): ErrorBody {
+      const body = toErrorBody(error);
+      fields.status = body.statusCode;
+      fields.code = body.code;
+      if (body.statusCode >= 500) {
+        const e = error as Error;
+        fields.error = { name: e?.name, message: e?.message, stack: e?.stack };
+      }
+      return body;
+    }
+  };
+}
+
+async function writeLine(stream: Writable, line: unknown): Promise<void> {
+  await writeChunk(stream, toJson(line) + '\n');
+}
+
+/** The version a presigned URL is pinned to (its versionId query parameter). */
+function versionIdOf(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('versionId') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A CloudWatch Embedded Metric Format entry: written to the log, it becomes the metric
+ * `SplitStore/DanglingPointers` (dimension TableName) without any API call.
+ */
+export function danglingPointerMetric(tableName: string, count: number, timestamp = Date.now()): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [{
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [['TableName']],
+        Metrics: [{ Name: 'DanglingPointers', Unit: 'Count' }],
+      }],
+    },
+    TableName: tableName,
+    DanglingPointers: count,
+    msg: 'dangling pointers served as part errors: a pinned S3 version no longer exists',
+  };
+}
+
+/**
+ * A handler whose store is built on the first request, so a configuration error (missing
+ * environment variable) becomes a logged 500 instead of a failed cold start, and the bundle
+ * can be loaded without any environment.
+ */
+export function createLazyReaderHandler(
+  init: () => { store: StoreOperations; options: ReaderHandlerOptions },
+  fallback: { readonly log?: LogSink; readonly httpResponseStream?: HttpResponseStreamFactory } = {},
+): ReaderHandler {
+  const log = fallback.log ?? jsonLog;
+  const httpResponseStream = fallback.httpResponseStream ?? lambdaHttpResponseStream;
+  let handler: ReaderHandler | undefined;
+  return async (event, responseStream, context) => {
+    if (!handler) {
+      try {
+        const { store, options } = init();
+        handler = createReaderHandler(store, options);
+      } catch (e) {
+        log({ level: 'error', msg: 'reader is misconfigured', error: (e as Error).message, requestId: context?.awsRequestId });
+        const error = { statusCode: 500, code: 'InternalError', message: 'internal error: the function log has the details' };
+        if (isFunctionUrlEvent(event)) {
+          const out = httpResponseStream(responseStream, { statusCode: 500, headers: { 'content-type': JSON_TYPE } });
+          await endStream(out, toJson({ error: { code: error.code, message: error.message } }));
+        } else {
+          await endStream(responseStream, toJson({ ok: false, error }));
+        }
+        return;
+      }
+    }
+    return handler(event, responseStream, context);
+  };
+}
