@@ -54,7 +54,7 @@ export function validatePaths(paths: unknown): string[][] {
   return paths.map(parsePath);
 }
 
-/** Projects an already parsed JSON value. The result uses null-prototype-free plain objects. */
+/** Projects an already parsed JSON value into a new plain object. */
 export function projectValue(document: unknown, paths: string[][]): JsonObject {
   if (!isObject(document)) {
     throw new ProjectionError(`the part is JSON but not an object (${Array.isArray(document) ? 'array' : typeof document}): only object fields can be projected`);
