@@ -1,0 +1,128 @@
+/**
+ * The versioned S3 test server's instrumentation (counters, log, latency, injected
+ * failures) and its robustness (aborted connections, bad checksums). Its S3 behaviour is
+ * covered by s3-contract.test.ts.
+ */
+import * as http from 'node:http';
+import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { VersionedS3Server } from '../support/versioned-s3-server';
+
+describe('versioned S3 test server instrumentation', () => {
+  let server: VersionedS3Server;
+  let s3: S3Client;
+  const bucket = 'instrumented';
+
+  beforeAll(async () => {
+    server = await VersionedS3Server.start();
+    s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  });
+
+  afterEach(() => {
+    server.setLatency({});
+    server.resetStats();
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await server?.stop();
+  });
+
+  test('counts requests per operation and logs key, versionId, status and times', async () => {
+    server.resetStats();
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'x' }));
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'a', VersionId: put.VersionId }));
+    await get.Body!.transformToString();
+    expect(server.requests).toEqual({ PutObject: 1, GetObject: 1 });
+    expect(server.count()).toBe(2);
+    expect(server.count('GetObject')).toBe(1);
+    expect(server.log.map((e) => [e.operation, e.bucket, e.key, e.versionId, e.status])).toEqual([
+      ['PutObject', bucket, 'a', put.VersionId, 200],
+      ['GetObject', bucket, 'a', put.VersionId, 200],
+    ]);
+    for (const entry of server.log) expect(entry.endMs).toBeGreaterThanOrEqual(entry.startMs);
+  });
+
+  test('injects per-operation latency before the response', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'slow', Body: 'x' }));
+    server.setLatency({ default: 0, perOp: { GetObject: 200 } });
+    const started = Date.now();
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'slow' }));
+    await get.Body!.transformToString();
+    // A lower bound only: the injected delay cannot be skipped, however fast the machine.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
+    const entry = server.log.find((e) => e.operation === 'GetObject')!;
+    expect(entry.endMs! - entry.startMs).toBeGreaterThanOrEqual(195);
+  });
+
+  test('failNext fails exactly the next N requests of an operation, without effect', async () => {
+    server.failNext('PutObject', { code: 'SlowDown', count: 2 });
+    for (let i = 0; i < 2; i++) {
+      const error = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'faulty', Body: `${i}` })).catch((e) => e);
+      expect(error).toBeInstanceOf(S3ServiceException);
+      expect(error.name).toBe('SlowDown');
+      expect(error.$metadata.httpStatusCode).toBe(503);
+    }
+    expect(server.versionsOf(bucket, 'faulty')).toEqual([]);
+    const ok = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'faulty', Body: 'ok' }));
+    expect(server.versionsOf(bucket, 'faulty').map((v) => v.versionId)).toEqual([ok.VersionId]);
+  });
+
+  test('an injected NoSuchKey on GetObject looks like S3\'s own', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'present', Body: 'x' }));
+    server.failNext('GetObject', { code: 'NoSuchKey', message: 'The specified key does not exist.' });
+    const error = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'present' })).catch((e) => e);
+    expect(error.name).toBe('NoSuchKey');
+    expect(error.$metadata.httpStatusCode).toBe(404);
+  });
+
+  test('survives a client that disconnects while its response is delayed', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'abort-me', Body: 'x' }));
+    server.setLatency({ perOp: { GetObject: 300 } });
+    const url = new URL(`${server.endpoint}/${bucket}/abort-me`);
+    await new Promise<void>((resolve) => {
+      const req = http.get(url, () => undefined);
+      req.on('error', () => resolve());
+      setTimeout(() => req.destroy(), 50);
+    });
+    const controller = new AbortController();
+    const aborted = s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'abort-me' }), { abortSignal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(aborted).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 350));
+    server.setLatency({});
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'abort-me' }));
+    expect(await get.Body!.transformToString()).toBe('x');
+  });
+
+  test('refuses a body whose CRC32 does not match (BadDigest), storing nothing', async () => {
+    const status = await new Promise<{ code?: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${server.endpoint}/${bucket}/bad-checksum`, {
+        method: 'PUT',
+        headers: { 'x-amz-checksum-crc32': 'AAAAAA==', 'content-length': '5' },
+      }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ code: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end('hello');
+    });
+    expect(status.code).toBe(400);
+    expect(status.body).toContain('<Code>BadDigest</Code>');
+    expect(server.versionsOf(bucket, 'bad-checksum')).toEqual([]);
+  });
+
+  test('answers 501 NotImplemented to operations it does not implement', async () => {
+    const res = await fetch(`${server.endpoint}/${bucket}?policy`);
+    expect(res.status).toBe(501);
+    expect(await res.text()).toContain('<Code>NotImplemented</Code>');
+  });
+});
