@@ -11,8 +11,8 @@
  * The formulas are written out in docs/COST.md and checked by hand in
  * test/bench/cost-model.test.ts.
  */
-import { PARTS_ATTRIBUTE, PIN_FIELDS, REVISION_ATTRIBUTE } from '../../src/runtime/codec';
 import { PriceTable } from './prices';
+import { PARTS_ATTRIBUTE, PIN_FIELDS, REVISION_ATTRIBUTE } from '../../src/runtime/codec';
 
 export const KB = 1024;
 export const GB = 1024 ** 3;
