@@ -1,5 +1,21 @@
-// Placeholder entry point so projen generates ReconcilerFunction; replaced by the
-// reconciler (issue 3).
-export const handler = async (): Promise<never> => {
-  throw new Error('cdk-split-store reconciler: not implemented yet');
+/**
+ * The reconciler Lambda: SQS messages carrying the bucket's ObjectCreated notifications,
+ * each new object version checked against the index row and deleted when nothing pins it.
+ * The logic is in src/runtime/reconciler-handler.ts.
+ */
+import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
+import { configFromEnv } from './runtime/config';
+import { sdkClientsFromEnv } from './runtime/handler-clients';
+import { jsonLog } from './runtime/handler-log';
+import { createReconcilerHandler, ReconcilerHandler } from './runtime/reconciler-handler';
+import { SplitStoreClient } from './runtime/store';
+
+// Module scope: one set of clients per execution environment, reused by every invocation.
+const clients = sdkClientsFromEnv();
+let reconciler: ReconcilerHandler | undefined;
+
+export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+  // Built on the first batch, so the bundle loads without the store's environment.
+  reconciler ??= createReconcilerHandler(new SplitStoreClient({ config: configFromEnv(), ...clients, log: jsonLog }));
+  return reconciler(event, context);
 };
