@@ -1,1 +1,3 @@
 export * from './split-store';
+export type { SplitStoreReaderOptions } from './reader';
+export type { SplitStoreReconcilerOptions } from './reconciler';

@@ -6,6 +6,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { suppressNag } from './nag';
 import {
@@ -16,6 +17,8 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms';
+import { SplitStoreReader, SplitStoreReaderOptions, StoreWiring } from './reader';
+import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
 import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 import { checkKeyAttribute, checkKeyPrefix, exclusive, retentionDays } from './validation';
 
@@ -256,6 +259,40 @@ export interface SplitStoreProps {
    * `metricBucket*` methods then throw)
    */
   readonly requestMetricsId?: string;
+
+  /**
+   * Whether to deploy the reference reader: a Lambda function (with a streaming Function
+   * URL by default) that serves split reads, consistent writes and lists of this store.
+   *
+   * @default true
+   */
+  readonly readerEnabled?: boolean;
+
+  /**
+   * Options of the reference reader. Only valid when `readerEnabled` is true.
+   *
+   * @default - the reader's defaults
+   */
+  readonly reader?: SplitStoreReaderOptions;
+
+  /**
+   * Whether to deploy the reconciler: an SQS queue that receives the bucket's new part
+   * versions after a delay, and a Lambda function that deletes a version no index row
+   * pins (what a writer that crashed between its S3 put and its index commit leaves).
+   *
+   * Turning it off leaves such versions current until the part is written again; only do
+   * it when your own process cleans them up.
+   *
+   * @default true
+   */
+  readonly reconcilerEnabled?: boolean;
+
+  /**
+   * Options of the reconciler. Only valid when `reconcilerEnabled` is true.
+   *
+   * @default - the reconciler's defaults
+   */
+  readonly reconciler?: SplitStoreReconcilerOptions;
 }
 
 /**
@@ -307,6 +344,41 @@ export class SplitStore extends Construct {
    */
   public readonly requestMetricsId?: string;
 
+  /**
+   * The reference reader function.
+   *
+   * @default - none when `readerEnabled` is false
+   */
+  public readonly readerFunction?: lambda.IFunction;
+
+  /**
+   * The reader's Function URL (streamed responses, IAM auth by default).
+   *
+   * @default - none when the reader or its Function URL is off
+   */
+  public readonly readerUrl?: lambda.IFunctionUrl;
+
+  /**
+   * The reconciler function.
+   *
+   * @default - none when `reconcilerEnabled` is false
+   */
+  public readonly reconcilerFunction?: lambda.IFunction;
+
+  /**
+   * The queue that delivers new part versions to the reconciler after its delay.
+   *
+   * @default - none when `reconcilerEnabled` is false
+   */
+  public readonly reconcilerQueue?: sqs.IQueue;
+
+  /**
+   * Events the reconciler failed to process five times (kept 14 days): alarm on it.
+   *
+   * @default - none when `reconcilerEnabled` is false
+   */
+  public readonly reconcilerDeadLetterQueue?: sqs.IQueue;
+
   private readonly indexes: dynamodb.GlobalSecondaryIndexProps[];
 
   constructor(scope: Construct, id: string, props: SplitStoreProps = {}) {
@@ -335,6 +407,13 @@ export class SplitStore extends Construct {
     }
     if (props.serverAccessLogsPrefix !== undefined && !props.serverAccessLogsBucket) {
       throw new Error('SplitStore: serverAccessLogsPrefix needs serverAccessLogsBucket. Fix: set serverAccessLogsBucket, or remove serverAccessLogsPrefix.');
+    }
+
+    if (props.readerEnabled === false && props.reader !== undefined) {
+      throw new Error('SplitStore: reader options were given with readerEnabled: false. Fix: remove reader, or set readerEnabled to true.');
+    }
+    if (props.reconcilerEnabled === false && props.reconciler !== undefined) {
+      throw new Error('SplitStore: reconciler options were given with reconcilerEnabled: false. Fix: remove reconciler, or set reconcilerEnabled to true.');
     }
 
     const retention = props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS);
@@ -378,7 +457,9 @@ export class SplitStore extends Construct {
       // - AWS::DynamoDB::Table maps 1:1 to the CreateTable API, which the e2e tests replay locally.
       // The choice is permanent for a deployed store: switching between the two changes the
       // resource type, which replaces the table and its data.
-      const recoveryPeriodInDays = days ?? retention.toDays();
+      // An unresolved retention (e.g. a CfnParameter) is written with a property override:
+      // the L2 Table range-checks recoveryPeriodInDays even when it is a token.
+      const recoveryPeriodInDays = days ?? DEFAULT_RETENTION_DAYS;
       const tableOptions = props.tableProps ?? {};
       const table = new dynamodb.Table(this, 'Table', {
         contributorInsightsEnabled: tableOptions.contributorInsightsEnabled,
@@ -393,10 +474,14 @@ export class SplitStore extends Construct {
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays },
         deletionProtection: props.deletionProtection ?? true,
-        encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.DEFAULT,
+        encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : undefined,
         encryptionKey: props.encryptionKey,
         removalPolicy,
       });
+      if (days === undefined) {
+        (table.node.defaultChild as dynamodb.CfnTable).addPropertyOverride(
+          'PointInTimeRecoverySpecification.RecoveryPeriodInDays', retention.toDays());
+      }
       for (const index of indexes) {
         table.addGlobalSecondaryIndex(index);
       }
@@ -451,6 +536,31 @@ export class SplitStore extends Construct {
         }]);
       }
       this.bucket = bucket;
+    }
+
+    // ---- reference Lambdas ----
+    const wiring: StoreWiring = {
+      table: this.table,
+      bucket: this.bucket,
+      encryptionKey: props.encryptionKey ?? this.table.encryptionKey ?? this.bucket.encryptionKey,
+      keyPrefix,
+      environment: this.environment(),
+      indexNames: indexes.map(index => index.indexName),
+    };
+    if (props.readerEnabled ?? true) {
+      const reader = new SplitStoreReader(this, 'Reader', { ...props.reader, wiring });
+      this.readerFunction = reader.function;
+      this.readerUrl = reader.functionUrl;
+    }
+    if (props.reconcilerEnabled ?? true) {
+      const reconciler = new SplitStoreReconciler(this, 'Reconciler', {
+        ...props.reconciler,
+        writerDeadline: props.reader?.writerDeadline,
+        wiring,
+      });
+      this.reconcilerFunction = reconciler.function;
+      this.reconcilerQueue = reconciler.queue;
+      this.reconcilerDeadLetterQueue = reconciler.deadLetterQueue;
     }
   }
 
