@@ -66,8 +66,9 @@ export interface SplitStoreReaderOptions {
 
   /**
    * Who may call the Function URL. `AWS_IAM` requires SigV4-signed requests from a
-   * principal granted `lambda:InvokeFunctionUrl`; `NONE` makes every item of the store
-   * readable and writable by anyone who knows the URL, and adds a warning.
+   * principal granted `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` (Lambda
+   * requires both for Function URLs created since October 2025); `NONE` makes every item
+   * of the store readable and writable by anyone who knows the URL, and adds a warning.
    *
    * Only valid when `functionUrl` is `true`.
    *
@@ -200,10 +201,20 @@ export class SplitStoreReader extends Construct {
         invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
       });
       if (authType === lambda.FunctionUrlAuthType.NONE) {
+        // Since October 2025 a new Function URL also needs lambda:InvokeFunction, which
+        // this aws-cdk-lib floor does not add: grant it to everyone, but only through the
+        // URL (InvokedViaFunctionUrl), so the Invoke API stays closed to the public.
+        const invokeViaUrl = new lambda.CfnPermission(this, 'PublicUrlInvokeFunction', {
+          action: 'lambda:InvokeFunction',
+          principal: '*',
+          functionName: fn.functionArn,
+        });
+        invokeViaUrl.addPropertyOverride('InvokedViaFunctionUrl', true);
         Annotations.of(this).addWarningV2(
           'cdk-split-store:readerPublicUrl',
           'reader.functionUrlAuthType is NONE: anyone who knows the Function URL can read, overwrite and delete ' +
-          'every item of the store. Use AWS_IAM (the default) and grant callers with readerUrl.grantInvokeUrl(), ' +
+          'every item of the store. Use AWS_IAM (the default) and grant callers lambda:InvokeFunctionUrl and ' +
+          'lambda:InvokeFunction (readerUrl.grantInvokeUrl() and readerFunction.grantInvoke()), ' +
           'or put the URL behind your own authorizer (CloudFront + Lambda@Edge, API Gateway).',
         );
       }

@@ -100,6 +100,8 @@ describe('SplitStoreReader defaults', () => {
       TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReaderFunction'), 'Arn'] },
     });
     expect(r.functionUrl).toBeDefined();
+    // IAM auth: no resource policy opens the function to anyone.
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
     expect(Annotations.fromStack(f.stack).findWarning('*', Match.stringLikeRegexp('readerPublicUrl'))).toHaveLength(0);
   });
 
@@ -302,6 +304,22 @@ describe('SplitStoreReader options', () => {
       AuthType: 'NONE',
       InvokeMode: 'RESPONSE_STREAM',
     });
+    const template = Template.fromStack(f.stack);
+    // Both permissions a public URL needs since October 2025, the second one only via the URL.
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      Principal: '*',
+      FunctionUrlAuthType: 'NONE',
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: '*',
+      InvokedViaFunctionUrl: true,
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReaderFunction'), 'Arn'] },
+    });
+    expect(Object.values(template.findResources('AWS::Lambda::Permission', {
+      Properties: { Action: 'lambda:InvokeFunction', Principal: '*', InvokedViaFunctionUrl: Match.absent() },
+    }))).toHaveLength(0);
     const warnings = Annotations.fromStack(f.stack).findWarning(
       '/Stack/Reader',
       Match.stringLikeRegexp('functionUrlAuthType is NONE: anyone who knows the Function URL'),
