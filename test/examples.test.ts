@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BY_CUSTOMER_INDEX, generateInvoices, INVOICE_PARTS } from '../examples/invoices/invoices';
+import { BY_CUSTOMER_INDEX, generateInvoices, INVOICE_PARTS, partsPayload } from '../examples/invoices/invoices';
 import { InvoicesStack } from '../examples/invoices/invoices-stack';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -180,18 +180,26 @@ describe('examples/invoices: generated invoices', () => {
   test('every invoice has the three parts; the summary agrees with the row; lines add up', () => {
     for (const invoice of generateInvoices(50, { attachmentBytes: 1024 })) {
       expect(Object.keys(invoice.parts)).toEqual([...INVOICE_PARTS]);
-      const summary = JSON.parse(invoice.parts.summary.body);
+      const summary = JSON.parse(invoice.parts.summary.body!);
       expect(summary).toMatchObject({ number: invoice.row.number, total: invoice.row.total, status: invoice.row.status });
       expect(summary.customer.id).toBe(invoice.row.customer);
-      const { lines } = JSON.parse(invoice.parts.lines.body);
+      const { lines } = JSON.parse(invoice.parts.lines.body!);
       expect(lines).toHaveLength(summary.lineCount);
       const subtotal = lines.reduce((sum: number, line: { amount: number }) => sum + line.amount, 0);
       expect(subtotal).toBeCloseTo(summary.subtotal, 2);
-      const pdf = Buffer.from(invoice.parts.attachments.body, 'base64');
+      const pdf = Buffer.from(invoice.parts.attachments.base64!, 'base64');
       expect(pdf.length).toBe(1024);
       expect(invoice.parts.attachments.size).toBe(1024);
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     }
+  });
+
+  test('partsPayload gives the reader\'s wire format: text as body, bytes as base64, nothing else', () => {
+    const [invoice] = generateInvoices(1, { attachmentBytes: 100 });
+    const payload = partsPayload(invoice);
+    expect(payload.summary).toEqual({ contentType: 'application/json', body: invoice.parts.summary.body });
+    expect(payload.lines).toEqual({ contentType: 'application/json', body: invoice.parts.lines.body });
+    expect(payload.attachments).toEqual({ contentType: 'application/pdf', base64: invoice.parts.attachments.base64 });
   });
 
   test('fails when the count is not a non-negative integer', () => {

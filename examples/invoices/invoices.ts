@@ -59,14 +59,22 @@ export interface InvoiceSummary {
   readonly status: InvoiceStatus;
 }
 
-/** A part body as the reference reader's PUT route takes it. */
+/** A generated part: its content type, its size, and its body as text or base64. */
 export interface GeneratedPart {
   readonly contentType: string;
-  /** UTF-8 text (JSON parts) or base64 (binary parts, with `encoding: 'base64'`). */
-  readonly body: string;
-  readonly encoding?: 'base64';
-  /** Size of the decoded body in bytes. */
+  /** The body as text (JSON parts). */
+  readonly body?: string;
+  /** The body as base64 (binary parts). */
+  readonly base64?: string;
+  /** Size of the body in bytes. */
   readonly size: number;
+}
+
+/** A part as the reference reader's put takes it (HTTP PUT body or plain invocation). */
+export interface PartPayload {
+  readonly contentType: string;
+  readonly body?: string;
+  readonly base64?: string;
 }
 
 /** A generated invoice: its index row and its parts. */
@@ -197,6 +205,19 @@ export function generateInvoices(count: number, options: GenerateOptions = {}): 
   return invoices;
 }
 
+/**
+ * The `parts` of a put request for an invoice, in the reference reader's wire format:
+ * `{ body, contentType }` for text, `{ base64, contentType }` for bytes.
+ */
+export function partsPayload(invoice: GeneratedInvoice): Record<InvoicePart, PartPayload> {
+  const payload = {} as Record<InvoicePart, PartPayload>;
+  for (const name of INVOICE_PARTS) {
+    const { size: _size, ...part } = invoice.parts[name];
+    payload[name] = part;
+  }
+  return payload;
+}
+
 function jsonPart(value: unknown): GeneratedPart {
   const body = JSON.stringify(value);
   return { contentType: 'application/json', body, size: Buffer.byteLength(body) };
@@ -211,5 +232,5 @@ function pdfPart(number: string, size: number, random: () => number): GeneratedP
   for (let i = header.length; i + 4 <= size; i += 4) {
     bytes.writeUInt32LE(Math.floor(random() * 0x100000000), i);
   }
-  return { contentType: 'application/pdf', body: bytes.toString('base64'), encoding: 'base64', size };
+  return { contentType: 'application/pdf', base64: bytes.toString('base64'), size };
 }
