@@ -180,13 +180,17 @@ function definitelyRejected(e: unknown): boolean {
   return status !== undefined && status >= 400 && status < 500;
 }
 
-function linkedController(parent: AbortSignal | undefined): AbortController {
-  const controller = new AbortController();
+/** An AbortController that aborts with its parent; `unlink` drops the listener on the parent. */
+function linkedController(parent: AbortSignal | undefined): AbortController & { unlink(): void } {
+  const controller = new AbortController() as AbortController & { unlink(): void };
+  controller.unlink = () => {};
   if (parent) {
     if (parent.aborted) {
       controller.abort(parent.reason);
     } else {
-      parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true });
+      const onAbort = () => controller.abort(parent.reason);
+      parent.addEventListener('abort', onAbort, { once: true });
+      controller.unlink = () => parent.removeEventListener('abort', onAbort);
     }
   }
   return controller;
@@ -213,6 +217,25 @@ async function readBody(body: unknown): Promise<Uint8Array> {
     return Buffer.concat(chunks);
   }
   throw new Error('unsupported S3 response body type');
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      value => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      error => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function discardBody(body: unknown): void {
@@ -591,6 +614,7 @@ export class SplitStoreClient {
       }
     } finally {
       for (const fetch of fetches.values()) this.finishFetch(fetch);
+      scope.unlink();
       if (!scope.signal.aborted) scope.abort(new Error('read finished'));
     }
   }
@@ -662,14 +686,15 @@ export class SplitStoreClient {
   ): Promise<PartEvent> {
     const name = fetch.name;
     const failure = (code: PartErrorCode, message: string): PartEvent => ({ type: 'part-error', name, code, message, atMs: at() });
+    const signal = fetch.controller.signal;
     try {
       let body: Uint8Array | undefined;
       let refetched = false;
       let s3Etag: string | undefined;
       if (fetch.current) {
-        const first = await fetch.current.outcome;
+        const first = await abortable(fetch.current.outcome, signal);
         if (first.ok && first.out.VersionId === pin.versionId) {
-          body = await readBody(first.out.Body);
+          body = await abortable(readBody(first.out.Body), signal);
           s3Etag = first.out.ETag;
         } else {
           // A concurrent or crashed writer's version (or none) is current: go to the pin.
@@ -679,16 +704,16 @@ export class SplitStoreClient {
         }
       }
       if (body === undefined) {
-        if (fetch.controller.signal.aborted) throw fetch.controller.signal.reason;
+        if (signal.aborted) throw signal.reason;
         let out: GetObjectCommandOutput;
         try {
-          out = await this.s3.send(new GetObjectCommand({
+          out = await abortable(this.s3.send(new GetObjectCommand({
             Bucket: this.config.bucketName,
             Key: partKey(this.config, key, name),
             VersionId: pin.versionId,
-          }), { abortSignal: fetch.controller.signal });
+          }), { abortSignal: signal }), signal);
         } catch (e) {
-          if (!fetch.timedOut && !fetch.controller.signal.aborted && isNotFound(e)) {
+          if (!signal.aborted && isNotFound(e)) {
             this.danglingPointers++;
             try {
               this.onDanglingPointer?.({ key, part: name, versionId: pin.versionId });
@@ -699,7 +724,7 @@ export class SplitStoreClient {
           }
           throw e;
         }
-        body = await readBody(out.Body);
+        body = await abortable(readBody(out.Body), signal);
         s3Etag = out.ETag;
       }
       if (body.byteLength !== pin.size) {
