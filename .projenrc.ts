@@ -86,7 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
   tsconfigDev: {
     compilerOptions: {},
-    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+    // test/tsconfig.json lives in test/: paths are relative to it.
+    include: ['../examples/**/*.ts', '../bench/**/*.ts'],
   },
 });
 
@@ -110,8 +111,22 @@ const rosetta = project.addTask('rosetta:extract', {
 });
 project.postCompileTask.spawn(rosetta);
 
-project.eslint?.addLintPattern('examples');
-project.eslint?.addLintPattern('bench');
+// bench/ and examples/ are type-checked and linted with the test settings: typescript-eslint's
+// project service uses the nearest tsconfig.json, so each folder gets one extending test's.
+for (const dir of ['examples', 'bench']) {
+  new javascript.TypescriptConfig(project, {
+    fileName: `${dir}/tsconfig.json`,
+    extends: javascript.TypescriptConfigExtends.fromPaths(['../test/tsconfig.json']),
+    include: ['**/*.ts'],
+    compilerOptions: {},
+  });
+  project.eslint?.addLintPattern(dir);
+}
+
+// Handler code and the protocol are bundled into the Lambda assets by esbuild: the AWS SDK
+// they import is a devDependency, never a dependency of the published library.
+project.eslint?.allowDevDeps('src/runtime/**');
+project.eslint?.allowDevDeps('src/*.lambda.ts');
 
 // The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
 project.testTask.prependSpawn(project.bundler.bundleTask);
