@@ -4,7 +4,7 @@
  * as plain JSON invocations. The logic is in src/runtime/handler.ts.
  */
 import { configFromEnv } from './runtime/config';
-import { createLazyReaderHandler, jsonLog } from './runtime/handler';
+import { createLazyReaderHandler, jsonLog, streamOptionsFromEnv } from './runtime/handler';
 import { sdkClientsFromEnv } from './runtime/handler-clients';
 import { SplitStoreClient } from './runtime/store';
 
@@ -13,5 +13,8 @@ const clients = sdkClientsFromEnv();
 
 export const handler = awslambda.streamifyResponse(createLazyReaderHandler(() => {
   const config = configFromEnv();
-  return { store: new SplitStoreClient({ config, ...clients, log: jsonLog }), options: { config } };
+  return {
+    store: new SplitStoreClient({ config, ...clients, log: jsonLog }),
+    options: { config, ...streamOptionsFromEnv() },
+  };
 }));

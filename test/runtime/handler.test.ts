@@ -1,7 +1,7 @@
 import { Writable } from 'stream';
 import type { StoreConfig } from '../../src/runtime/config';
 import {
-  createLazyReaderHandler, createReaderHandler, danglingPointerMetric, ReaderHandlerOptions, StoreOperations, toErrorBody,
+  createLazyReaderHandler, createReaderHandler, danglingPointerMetric, ReaderHandlerOptions, StoreOperations, streamOptionsFromEnv, toErrorBody,
 } from '../../src/runtime/handler';
 import { s3ForcePathStyle } from '../../src/runtime/handler-clients';
 import { encodeBody, isTextual, toJson } from '../../src/runtime/handler-ndjson';
@@ -782,3 +782,28 @@ function abortedPart(signal: AbortSignal): Promise<ReadEvent> {
 
 // Keep the imported type in use for readers of the fixtures above.
 export type { IndexRow };
+
+describe('line padding and reader environment', () => {
+  test('minLineBytes pads every line but the trailer, and each stays valid JSON', async () => {
+    const h = harness(fakeStore({
+      get: jest.fn(() => events([
+        { type: 'index', row: row({ id: 'a' }), atMs: 1 },
+        { type: 'part', name: 'summary', contentType: 'application/json', body: new TextEncoder().encode('{"ü":1}'), versionId: 'v', refetched: false, atMs: 2 },
+      ])),
+    }), { minLineBytes: 1024 });
+    const stream = await h.call(urlEvent('GET', '/items/a'));
+    const sizes = stream.chunks.map((c) => Buffer.byteLength(c.text));
+    expect(sizes.slice(0, 2)).toEqual([1024, 1024]);
+    expect(sizes[2]).toBeLessThan(1024);
+    expect(stream.lines.map((l) => l.type)).toEqual(['index', 'part', 'end']);
+    expect(stream.lines[1].body).toBe('{"ü":1}');
+  });
+
+  test('streamOptionsFromEnv reads the tuning variables and refuses bad values', () => {
+    expect(streamOptionsFromEnv({})).toEqual({});
+    expect(streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: '2500', SPLIT_STORE_STREAM_MIN_LINE_BYTES: '0', SPLIT_STORE_MAX_BODY_BYTES: '1000' }))
+      .toEqual({ partTimeoutMs: 2500, minLineBytes: 0, maxBodyBytes: 1000 });
+    expect(() => streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: 'soon' })).toThrow('SPLIT_STORE_PART_TIMEOUT_MS must be an integer >= 1, got "soon"');
+    expect(() => streamOptionsFromEnv({ SPLIT_STORE_STREAM_MIN_LINE_BYTES: '-1' })).toThrow('SPLIT_STORE_STREAM_MIN_LINE_BYTES must be an integer >= 0');
+  });
+});
