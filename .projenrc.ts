@@ -127,6 +127,8 @@ for (const dir of ['examples', 'bench']) {
 // they import is a devDependency, never a dependency of the published library.
 project.eslint?.allowDevDeps('src/runtime/**');
 project.eslint?.allowDevDeps('src/*.lambda.ts');
+project.eslint?.allowDevDeps('bench/**');
+project.eslint?.allowDevDeps('examples/**');
 
 // The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
 project.testTask.prependSpawn(project.bundler.bundleTask);
