@@ -184,9 +184,7 @@ export class SplitStoreReader extends Construct {
       logGroup: this.logGroup,
       environment: {
         ...wiring.environment,
-        [ENV.writerDeadlineMs]: writerDeadline.isUnresolved()
-          ? Token.asString(writerDeadline.toMilliseconds())
-          : String(writerDeadline.toMilliseconds()),
+        [ENV.writerDeadlineMs]: millisString(writerDeadline),
       },
     });
     this.function = fn;
@@ -227,7 +225,9 @@ export class SplitStoreReader extends Construct {
 /**
  * The reader's permissions, exactly what its operations call:
  * - DynamoDB on the table: GetItem (read), Query/Scan (list), PutItem/UpdateItem
- *   (commit), DeleteItem (delete), ConditionCheckItem; on each index: Query/Scan (list);
+ *   (commit, conditional on the revision), DeleteItem (delete); on each index: Query/Scan
+ *   (list). No ConditionCheckItem: the protocol's conditions ride on the writes themselves,
+ *   it uses no transaction;
  * - S3 on `<bucket>/<prefix>*` only: GetObject/GetObjectVersion (read, pinned reads,
  *   presigned URLs), PutObject (write), DeleteObject (delete marker),
  *   DeleteObjectVersion (compensation);
@@ -244,7 +244,6 @@ function grantReaderAccess(role: iam.IRole, wiring: StoreWiring): void {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
     ],
     resources: [tableArn],
   }));
@@ -341,6 +340,11 @@ export function createLogGroup(scope: Construct, retention?: logs.RetentionDays)
     retention: retention ?? logs.RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+}
+
+/** A duration in milliseconds, as an environment variable value. */
+export function millisString(duration: Duration): string {
+  return duration.isUnresolved() ? Token.asString(duration.toMilliseconds()) : String(duration.toMilliseconds());
 }
 
 /** Refuses a Lambda memory size outside 128..10,240 MiB. */

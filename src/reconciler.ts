@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import {
   addNagSuppressions,
   createLogGroup,
+  millisString,
   NagSuppression,
   partsArn,
   partsWildcardSuppression,
@@ -18,7 +19,7 @@ import {
   xrayWildcardSuppression,
 } from './reader';
 import { ReconcilerFunction } from './reconciler-function';
-import { DEFAULT_WRITER_DEADLINE_MS } from './runtime/config';
+import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 
 /**
  * Options for the reconciler: the queue and function that remove the S3 versions a
@@ -158,7 +159,12 @@ export class SplitStoreReconciler extends Construct {
       timeout: RECONCILER_TIMEOUT,
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
       logGroup: this.logGroup,
-      environment: { ...wiring.environment },
+      environment: {
+        ...wiring.environment,
+        // The reconciler treats an unpinned version younger than twice the deadline as a
+        // write possibly still in flight: it must know the same deadline as the writers.
+        ...(props.writerDeadline ? { [ENV.writerDeadlineMs]: millisString(props.writerDeadline) } : {}),
+      },
     });
     this.function = fn;
 

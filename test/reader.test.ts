@@ -25,7 +25,7 @@ function fixture(opts: { key?: boolean; indexes?: string; indexNames?: string[] 
   const key = opts.key ? new kms.Key(stack, 'Key', { enableKeyRotation: true }) : undefined;
   const table = new dynamodb.TableV2(stack, 'Table', {
     partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-    pointInTimeRecovery: true,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: key ? dynamodb.TableEncryptionV2.customerManagedKey(key) : undefined,
   });
   const bucket = new s3.Bucket(stack, 'Bucket', {
@@ -193,7 +193,6 @@ describe('SplitStoreReader defaults', () => {
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
         ],
         Resource: { 'Fn::GetAtt': [id(f.table), 'Arn'] },
       },
