@@ -305,7 +305,12 @@ export interface SplitStoreProps {
  *   partitionKey: { name: 'invoiceId', type: dynamodb.AttributeType.STRING },
  *   retention: Duration.days(14),
  * });
- * store.grantAndConfigure(myFunction, SplitStoreAccess.READ_WRITE);
+ * const app = new lambda.Function(this, 'App', {
+ *   runtime: lambda.Runtime.NODEJS_22_X,
+ *   handler: 'index.handler',
+ *   code: lambda.Code.fromAsset('app'),
+ * });
+ * store.grantAndConfigure(app, splitstore.SplitStoreAccess.READ_WRITE);
  */
 export class SplitStore extends Construct {
   /** The index table. */
@@ -380,6 +385,7 @@ export class SplitStore extends Construct {
   public readonly reconcilerDeadLetterQueue?: sqs.IQueue;
 
   private readonly indexes: dynamodb.GlobalSecondaryIndexProps[];
+  private readonly writerDeadline?: Duration;
 
   constructor(scope: Construct, id: string, props: SplitStoreProps = {}) {
     super(scope, id);
@@ -438,6 +444,7 @@ export class SplitStore extends Construct {
     this.partitionKey = partitionKey;
     this.sortKey = props.sortKey;
     this.indexes = indexes;
+    this.writerDeadline = props.reader?.writerDeadline;
     this.encryptionKey = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -775,13 +782,24 @@ export class SplitStore extends Construct {
         partitionKey: { name: index.partitionKey.name, type: index.partitionKey.type },
         ...(index.sortKey ? { sortKey: { name: index.sortKey.name, type: index.sortKey.type } } : {}),
       }))),
-      [ENV.writerDeadlineMs]: String(DEFAULT_WRITER_DEADLINE_MS),
+      [ENV.writerDeadlineMs]: this.writerDeadlineMs(),
     };
     if (this.sortKey) {
       env[ENV.sortKeyName] = this.sortKey.name;
       env[ENV.sortKeyType] = this.sortKey.type;
     }
     return env;
+  }
+
+  /**
+   * The store's writer deadline: the reader's `writerDeadline` when set, so that every writer
+   * wired to the store (the reader and `grantAndConfigure` functions) stays under the one
+   * deadline the reconciler's delay is checked against.
+   */
+  private writerDeadlineMs(): string {
+    const deadline = this.writerDeadline;
+    if (!deadline) return String(DEFAULT_WRITER_DEADLINE_MS);
+    return deadline.isUnresolved() ? Token.asString(deadline.toMilliseconds()) : String(deadline.toMilliseconds());
   }
 
   private tableAndIndexArns(): string[] {

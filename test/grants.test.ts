@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -258,5 +258,25 @@ describe('grantAndConfigure', () => {
     const f = fixture();
     const fn = fnIn(f.stack);
     expect(() => f.store.grantAndConfigure(fn, 'ADMIN' as SplitStoreAccess)).toThrow(/unknown access "ADMIN"; use a SplitStoreAccess value/);
+  });
+});
+
+describe('writer deadline', () => {
+  test('grantAndConfigure passes on the reader\'s writerDeadline, the one the reconciler delay is checked against', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'TestStack');
+    const store = new SplitStore(stack, 'Store', { reader: { writerDeadline: Duration.seconds(10) } });
+    const fn = new lambda.Function(stack, 'AppFn', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
+    // WHEN
+    store.grantAndConfigure(fn);
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ SPLIT_STORE_WRITER_DEADLINE_MS: '10000' }) },
+    });
   });
 });
