@@ -4,7 +4,7 @@
  * versus the SDK left external and loaded from node_modules (what the Lambda Node.js
  * runtime offers with its built-in SDK), plus the bundled build without minification.
  *
- *   npx ts-node --transpile-only --project test/tsconfig.json bench/cold-start.ts [--runs=25]
+ *   npx ts-node --transpile-only --project bench/tsconfig.json bench/cold-start.ts [--runs=25]
  *
  * Every run spawns `node -e`, stubs the `awslambda` global the Lambda runtime defines,
  * and records process.hrtime around `require()` of the bundle ("init"), then calls the
@@ -24,7 +24,7 @@ import { machineHeader } from './lib/machine';
 import { median, percentile } from './lib/stats';
 import { bytes, ms, renderTable } from './lib/table';
 
-const COMMAND = 'npx ts-node --transpile-only --project test/tsconfig.json bench/cold-start.ts';
+const COMMAND = 'npx ts-node --transpile-only --project bench/tsconfig.json bench/cold-start.ts';
 
 /** The child program: argv[1] = bundle path, argv[2] = asset name. Prints one JSON line. */
 const CHILD = String.raw`

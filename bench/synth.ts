@@ -3,7 +3,7 @@
  * resources written by hand with aws-cdk-lib L2 constructs (bench/lib/synth-app.ts,
  * HandWrittenStore), as a ratio.
  *
- *   npx ts-node --transpile-only --project test/tsconfig.json bench/synth.ts [--stores=1,10,50] [--reps=5] [--stores-per-stack=10]
+ *   npx ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts [--stores=1,10,50] [--reps=5] [--stores-per-stack=10]
  *
  * Each measurement is a fresh Node.js process (bench/lib/synth-app.ts); the kinds are
  * interleaved so they share the machine's noise; the table reports medians. Stores are
@@ -21,7 +21,7 @@ import { median, ratio } from './lib/stats';
 import type { AppKind, SynthResult } from './lib/synth-app';
 import { ms, renderTable, times } from './lib/table';
 
-const COMMAND = 'npx ts-node --transpile-only --project test/tsconfig.json bench/synth.ts';
+const COMMAND = 'npx ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts';
 const KINDS: readonly AppKind[] = ['construct', 'handwritten'];
 
 function runOnce(kind: AppKind, stores: number, perStack: number, work: string): SynthResult {
@@ -34,7 +34,7 @@ function runOnce(kind: AppKind, stores: number, perStack: number, work: string):
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 600_000,
-      env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json'), TS_NODE_TRANSPILE_ONLY: 'true' },
+      env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'bench', 'tsconfig.json'), TS_NODE_TRANSPILE_ONLY: 'true' },
     });
     const line = child.stdout.trim().split('\n').pop() ?? '';
     try {

@@ -38,9 +38,9 @@ const KEY_PREFIX = 'items/';
 export class HandWrittenStore extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const table = new dynamodb.TableV2(this, 'Table', {
+    const table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: RETENTION_DAYS },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
