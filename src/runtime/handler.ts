@@ -211,9 +211,10 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
     async function streamRead(request: GetRequest, stream: Writable, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
       const abort = new AbortController();
       const collector = new ReadCollector();
-      const iterator = store.get(readRequest(request, ctx, abort.signal))[Symbol.asyncIterator]();
+      let iterator: AsyncIterator<ReadEvent>;
       let first: IteratorResult<ReadEvent>;
       try {
+        iterator = store.get(readRequest(request, ctx, abort.signal))[Symbol.asyncIterator]();
         first = await iterator.next();
       } catch (e) {
         // Nothing was written yet: a proper HTTP status (404 missing row, 503 DynamoDB down, 400 bad input).

@@ -3,7 +3,7 @@ import type { StoreConfig } from '../../src/runtime/config';
 import {
   createLazyReaderHandler, createReaderHandler, danglingPointerMetric, ReaderHandlerOptions, StoreOperations, streamOptionsFromEnv, toErrorBody,
 } from '../../src/runtime/handler';
-import { s3ForcePathStyle } from '../../src/runtime/handler-clients';
+import { s3ForcePathStyle, sdkClientsFromEnv } from '../../src/runtime/handler-clients';
 import { encodeBody, isTextual, toJson } from '../../src/runtime/handler-ndjson';
 import { parseFunctionUrlRequest, parseOperationEvent } from '../../src/runtime/handler-request';
 import { endStream, lambdaHttpResponseStream, writeChunk } from '../../src/runtime/lambda-stream';
@@ -762,6 +762,16 @@ describe('SDK clients', () => {
   ])('path-style for %j is %s', (env, expected) => {
     expect(s3ForcePathStyle(env)).toBe(expected);
   });
+
+  test('the S3 client is built path-style for a local endpoint', async () => {
+    const { dynamodb, s3 } = sdkClientsFromEnv({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000' });
+    try {
+      expect(s3.config.forcePathStyle).toBe(true);
+    } finally {
+      dynamodb.destroy();
+      s3.destroy();
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -806,4 +816,11 @@ describe('line padding and reader environment', () => {
     expect(() => streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: 'soon' })).toThrow('SPLIT_STORE_PART_TIMEOUT_MS must be an integer >= 1, got "soon"');
     expect(() => streamOptionsFromEnv({ SPLIT_STORE_STREAM_MIN_LINE_BYTES: '-1' })).toThrow('SPLIT_STORE_STREAM_MIN_LINE_BYTES must be an integer >= 0');
   });
+});
+
+test('a store whose get throws synchronously still gets an HTTP error answer', async () => {
+  const h = harness(fakeStore({ get: jest.fn(() => { throw new ValidationError('bad parts'); }) }));
+  const stream = await h.call(urlEvent('GET', '/items/a'));
+  expect(stream.metadata?.statusCode).toBe(400);
+  expect(stream.json.error.message).toBe('bad parts');
 });
