@@ -8,7 +8,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { suppressNag } from './nag';
 import {
   KEY_READ_ACTIONS,
   KEY_WRITE_ACTIONS,
@@ -17,7 +16,7 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms';
-import { SplitStoreReader, SplitStoreReaderOptions, StoreWiring } from './reader';
+import { addNagSuppressions, SplitStoreReader, SplitStoreReaderOptions, StoreWiring } from './reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
 import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 import { checkKeyAttribute, checkKeyPrefix, exclusive, retentionDays } from './validation';
@@ -536,7 +535,7 @@ export class SplitStore extends Construct {
         ],
       });
       if (!props.serverAccessLogsBucket && !bucketProps.serverAccessLogsBucket) {
-        suppressNag(bucket, [{
+        addNagSuppressions(bucket.node.defaultChild as s3.CfnBucket, [{
           id: 'AwsSolutions-S1',
           reason: 'Server access logs are opt-in (serverAccessLogsBucket): every store would otherwise need a second ' +
             'bucket. S3 request metrics are always on for the parts prefix; use CloudTrail data events for an audit trail.',
