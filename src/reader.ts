@@ -184,7 +184,7 @@ export class SplitStoreReader extends Construct {
       logGroup: this.logGroup,
       environment: {
         ...wiring.environment,
-        [ENV.writerDeadlineMs]: millisString(writerDeadline),
+        [ENV.writerDeadlineMs]: millisString('reader.writerDeadline', writerDeadline),
       },
     });
     this.function = fn;
@@ -343,8 +343,15 @@ export function createLogGroup(scope: Construct, retention?: logs.RetentionDays)
 }
 
 /** A duration in milliseconds, as an environment variable value. */
-export function millisString(duration: Duration): string {
-  return duration.isUnresolved() ? Token.asString(duration.toMilliseconds()) : String(duration.toMilliseconds());
+export function millisString(prop: string, duration: Duration): string {
+  if (!duration.isUnresolved()) return String(duration.toMilliseconds());
+  if (duration.unitLabel() !== 'millis') {
+    throw new Error(
+      `${prop} comes from a token in ${duration.unitLabel()}, which cannot be converted to milliseconds ` +
+      'before deployment. Give it as Duration.millis(token).',
+    );
+  }
+  return Token.asString(duration.toMilliseconds());
 }
 
 /** Refuses a Lambda memory size outside 128..10,240 MiB. */
@@ -364,7 +371,7 @@ function validateReservedConcurrency(value?: number): void {
     throw new Error(
       `reader.reservedConcurrentExecutions must be a whole number of at least 1, got ${value}. ` +
       'Leave it unset for unreserved concurrency; 0 would throttle every request (to deploy no reader, ' +
-      'turn the reader off on SplitStore instead).',
+      'set readerEnabled: false on SplitStore instead).',
     );
   }
 }

@@ -163,7 +163,7 @@ export class SplitStoreReconciler extends Construct {
         ...wiring.environment,
         // The reconciler treats an unpinned version younger than twice the deadline as a
         // write possibly still in flight: it must know the same deadline as the writers.
-        ...(props.writerDeadline ? { [ENV.writerDeadlineMs]: millisString(props.writerDeadline) } : {}),
+        ...(props.writerDeadline ? { [ENV.writerDeadlineMs]: millisString('reader.writerDeadline', props.writerDeadline) } : {}),
       },
     });
     this.function = fn;

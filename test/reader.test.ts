@@ -1,4 +1,4 @@
-import { App, Aspects, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnElement, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -429,6 +429,28 @@ describe('SplitStoreReader validation', () => {
     expect(() => reader(f)).toThrow('SPLIT_STORE_INDEXES must be a JSON array of indexes');
   });
 
+  test('fails when an index in the environment has no name', () => {
+    const f = fixture({ indexes: '[{"partitionKey":{"name":"customer","type":"S"}}]' });
+    expect(() => reader(f)).toThrow('SPLIT_STORE_INDEXES has an index without a name');
+  });
+
+  test('values that are tokens are left to deploy time', () => {
+    const f = fixture();
+    const memory = new CfnParameter(f.stack, 'Memory', { type: 'Number' }).valueAsNumber;
+    reader(f, { memorySize: memory, writerDeadline: Duration.millis(memory), reservedConcurrentExecutions: memory });
+    const props = readerFunction(Template.fromStack(f.stack));
+    expect(props.MemorySize).toEqual({ Ref: 'Memory' });
+    expect(props.Environment.Variables.SPLIT_STORE_WRITER_DEADLINE_MS).toEqual({ Ref: 'Memory' });
+  });
+
+  test('fails when a token writer deadline is not in milliseconds', () => {
+    const f = fixture();
+    const seconds = new CfnParameter(f.stack, 'Deadline', { type: 'Number' }).valueAsNumber;
+    expect(() => reader(f, { writerDeadline: Duration.seconds(seconds) })).toThrow(
+      'reader.writerDeadline comes from a token in seconds, which cannot be converted to milliseconds before deployment',
+    );
+  });
+
   test('an in-range timeout and deadline pass at their exact boundary', () => {
     const f = fixture();
     expect(() => reader(f, { timeout: Duration.seconds(25) })).not.toThrow();
@@ -455,6 +477,21 @@ describe('SplitStoreReader cdk-nag', () => {
     Aspects.of(f.stack).add(new AwsSolutionsChecks({ verbose: true }));
     // THEN
     expect(nagErrorsAndWarnings(f.stack)).toEqual([]);
+  });
+
+  test('the prefix wildcard of an imported bucket is suppressed too (an ARN built from its name)', () => {
+    // GIVEN
+    const f = fixture();
+    const bucket = s3.Bucket.fromBucketName(f.stack, 'Imported', 'existing-bucket');
+    new SplitStoreReader(f.stack, 'Reader', { wiring: { ...f.wiring, bucket, keyPrefix: 'docs/' } });
+    // WHEN
+    Aspects.of(f.stack).add(new AwsSolutionsChecks());
+    // THEN
+    expect(nagErrorsAndWarnings(f.stack)).toEqual([]);
+    const policy = Object.entries(Template.fromStack(f.stack).findResources('AWS::IAM::Policy'))
+      .find(([logicalId]) => logicalId.startsWith('ReaderServiceRoleDefaultPolicy'))!;
+    expect(policy[1].Metadata.cdk_nag.rules_to_suppress[0].applies_to)
+      .toEqual(['Resource::arn:<AWS::Partition>:s3:::existing-bucket/docs/*']);
   });
 
   test('suppresses only the exact prefix wildcard, with a reason', () => {

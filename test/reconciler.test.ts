@@ -1,4 +1,4 @@
-import { App, Aspects, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnElement, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -399,6 +399,12 @@ describe('SplitStoreReconciler validation', () => {
     expect(() => reconciler(f, { delay: Duration.minutes(5) }, Duration.minutes(5))).toThrow(
       'reconciler.delay (5 minutes) must exceed the writer deadline (5 minutes) by at least 30 seconds',
     );
+  });
+
+  test('a delay that is a token is left to deploy time', () => {
+    const f = fixture();
+    const seconds = new CfnParameter(f.stack, 'Delay', { type: 'Number' }).valueAsNumber;
+    expect(() => reconciler(f, { delay: Duration.seconds(seconds) })).not.toThrow();
   });
 
   test.each([64, 20_000])('fails when memorySize is %p', (memorySize) => {
