@@ -446,6 +446,11 @@ export class SplitStore extends Construct {
     this.writerDeadline = props.reader?.writerDeadline;
     this.encryptionKey = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (removalPolicy === RemovalPolicy.DESTROY && !props.table && props.deletionProtection !== false) {
+      Annotations.of(this).addWarningV2('cdk-split-store:destroy-protected-table',
+        'removalPolicy is DESTROY but the table keeps deletion protection on, so deleting the stack (or replacing ' +
+        'the table) will fail on the table. Set deletionProtection: false as well if the table may really be deleted.');
+    }
 
     // ---- table ----
     if (props.table) {

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -313,6 +313,21 @@ describe('shared props', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
   });
 
+  test('removalPolicy DESTROY with deletion protection on warns that deletion will fail', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    storeOnly(stack, { removalPolicy: RemovalPolicy.DESTROY });
+    // THEN
+    Annotations.fromStack(stack).hasWarning('/TestStack/Store', Match.stringLikeRegexp('deletion protection on.*Set deletionProtection: false'));
+  });
+
+  test('removalPolicy DESTROY with deletionProtection: false does not warn', () => {
+    const stack = newStack();
+    storeOnly(stack, { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false });
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/Store', Match.anyValue());
+  });
+
   test('keyPrefix scopes the metrics configuration and the runtime environment', () => {
     // GIVEN
     const stack = newStack();
@@ -608,6 +623,10 @@ describe('validation', () => {
 
   test.each(['', 'items', '/items/', 'items//', 'it*ms/'])('fails when keyPrefix is %j', (keyPrefix) => {
     expect(() => templateOf({ keyPrefix })).toThrow(/keyPrefix must be a non-empty S3 key prefix that ends with '\/'/);
+  });
+
+  test('fails when keyPrefix is a token', () => {
+    expect(() => templateOf({ keyPrefix: Token.asString({ Ref: 'Prefix' }) })).toThrow(/keyPrefix must be a literal string, not a token/);
   });
 
   test('fails when serverAccessLogsPrefix is given without serverAccessLogsBucket', () => {
