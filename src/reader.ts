@@ -213,7 +213,7 @@ export class SplitStoreReader extends Construct {
           'reader.functionUrlAuthType is NONE: anyone who knows the Function URL can read, overwrite and delete ' +
           'every item of the store. Use AWS_IAM (the default) and grant callers lambda:InvokeFunctionUrl and ' +
           'lambda:InvokeFunction (readerUrl.grantInvokeUrl() and readerFunction.grantInvoke()), ' +
-          'or put the URL behind your own authorizer (CloudFront + Lambda@Edge, API Gateway).',
+          'or keep AWS_IAM and put CloudFront with origin access control in front of the URL.',
         );
       }
     }
