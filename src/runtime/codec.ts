@@ -11,9 +11,7 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreConfig } from './config';
 import { keyAttributes, PART_NAME_PATTERN, validateKey } from './keys';

@@ -4,7 +4,6 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import {
   AttributeValue,
   DeleteItemCommand,
@@ -17,7 +16,6 @@ import {
   ScanCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -26,7 +24,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   decodeRow,
