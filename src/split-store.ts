@@ -400,9 +400,14 @@ export class SplitStore extends Construct {
     exclusive('bucket', props.bucket, 'serverAccessLogsBucket', props.serverAccessLogsBucket, `${bucketWhy} serverAccessLogsBucket.`);
     exclusive('bucket', props.bucket, 'serverAccessLogsPrefix', props.serverAccessLogsPrefix, `${bucketWhy} serverAccessLogsPrefix.`);
     if (props.table && props.bucket) {
-      const why = 'the store brings neither resource, so there is nothing to apply it to; configure your table and bucket directly.';
-      exclusive('table and bucket', true, 'encryptionKey', props.encryptionKey, why);
-      exclusive('table and bucket', true, 'removalPolicy', props.removalPolicy, why);
+      for (const [name, value] of [['encryptionKey', props.encryptionKey], ['removalPolicy', props.removalPolicy]] as const) {
+        if (value !== undefined) {
+          throw new Error(
+            `SplitStore: ${name} was given with both table and bucket: it applies to the resources the store creates, ` +
+            `and the store creates neither. Fix: remove ${name} and configure your table and bucket directly.`,
+          );
+        }
+      }
     }
     if (props.table && !props.partitionKey) {
       throw new Error(

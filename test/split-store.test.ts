@@ -571,25 +571,25 @@ describe('validation', () => {
     ['bucket and serverAccessLogsPrefix', (stack) => ({
       bucket: s3.Bucket.fromBucketName(stack, 'B', 'brought-parts'), serverAccessLogsPrefix: 'logs/',
     }), /bucket and serverAccessLogsPrefix are exclusive/],
-    ['both resources are brought and encryptionKey is given', (stack) => ({
+    ['table, bucket and encryptionKey', (stack) => ({
       table: dynamodb.Table.fromTableName(stack, 'T', 't'),
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       bucket: s3.Bucket.fromBucketName(stack, 'B', 'brought-parts'),
       encryptionKey: new kms.Key(stack, 'K'),
-    }), /table and bucket and encryptionKey are exclusive/],
-    ['both resources are brought and removalPolicy is given', (stack) => ({
+    }), /encryptionKey was given with both table and bucket: .*Fix: remove encryptionKey/],
+    ['table, bucket and removalPolicy', (stack) => ({
       table: dynamodb.Table.fromTableName(stack, 'T', 't'),
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       bucket: s3.Bucket.fromBucketName(stack, 'B', 'brought-parts'),
       removalPolicy: RemovalPolicy.DESTROY,
-    }), /table and bucket and removalPolicy are exclusive/],
+    }), /removalPolicy was given with both table and bucket: .*Fix: remove removalPolicy/],
     ['removalPolicy and bucketProps.removalPolicy', () => ({
       removalPolicy: RemovalPolicy.RETAIN, bucketProps: { removalPolicy: RemovalPolicy.DESTROY },
     }), /removalPolicy and bucketProps.removalPolicy are exclusive/],
     ['serverAccessLogsBucket and bucketProps.serverAccessLogsBucket', (stack) => ({
       serverAccessLogsBucket: new s3.Bucket(stack, 'L1'), bucketProps: { serverAccessLogsBucket: new s3.Bucket(stack, 'L2') },
     }), /serverAccessLogsBucket and bucketProps.serverAccessLogsBucket are exclusive/],
-  ])('fails when %s are both given', (_name, props, message) => {
+  ])('fails when %s are given together', (_name, props, message) => {
     const stack = newStack();
     expect(() => storeOnly(stack, props(stack))).toThrow(message);
   });
