@@ -65,23 +65,34 @@ export async function writeChunk(stream: Writable, chunk: string | Uint8Array): 
   });
 }
 
-/** Ends the stream and resolves when it has finished (or is already closed). */
+/**
+ * Writes the last chunk (if any) with `write`, then ends the stream, and resolves when it
+ * has finished (or closed, or failed: a client that disconnects must not hang the
+ * invocation).
+ *
+ * Never `end(chunk)`: in the Lambda runtime the HTTP prelude that
+ * `awslambda.HttpResponseStream.from` sets up (status and headers) is written by the
+ * patched `write` only, and the runtime's `end` takes a callback alone (see
+ * aws-lambda-nodejs-runtime-interface-client, ResponseStream.js), so a body given to `end`
+ * would go out without its status line, or not at all.
+ */
 export async function endStream(stream: Writable, chunk?: string | Uint8Array): Promise<void> {
+  if (chunk !== undefined) await writeChunk(stream, chunk);
   if (isClosed(stream)) return;
   await new Promise<void>((resolve) => {
+    let settled = false;
     const done = () => {
+      if (settled) return;
+      settled = true;
+      stream.off('finish', done);
       stream.off('error', done);
       stream.off('close', done);
       resolve();
     };
-    // 'error' and 'close' also settle: a client that disconnects must not hang the invocation.
+    stream.once('finish', done);
     stream.once('error', done);
     stream.once('close', done);
-    if (chunk !== undefined) {
-      stream.end(chunk, done);
-    } else {
-      stream.end(done);
-    }
+    stream.end(done);
   });
 }
 

@@ -40,6 +40,18 @@ class RecordingStream extends Writable {
     this.contentType = type;
   }
 
+  /**
+   * Like the Lambda runtime's response stream: `end` takes a callback only, and the HTTP
+   * prelude of HttpResponseStream.from goes out on the first `write` (so a body passed to
+   * `end` would lose its status line: the handler must never do it).
+   */
+  override end(...args: any[]): this {
+    if (args.length > 1 || (args[0] !== undefined && typeof args[0] !== 'function')) {
+      throw new Error('end(chunk) bypasses the Lambda runtime prelude: write the chunk, then end()');
+    }
+    return super.end(args[0]);
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.chunks.push({ text: chunk.toString('utf8'), seq: this.seq++ });
     if (this.delayMs) setTimeout(() => callback(), this.delayMs);
@@ -62,9 +74,21 @@ class RecordingStream extends Writable {
   }
 }
 
-/** The fake `awslambda.HttpResponseStream.from`: records metadata on the stream. */
+/**
+ * The fake `awslambda.HttpResponseStream.from`: like the runtime's, it only arranges for the
+ * prelude (status, headers) to go out before the first write; the fake records it then.
+ */
 function fakeHttpResponseStream(stream: Writable, metadata: { statusCode: number; headers?: Record<string, string> }): Writable {
-  (stream as RecordingStream).metadata = metadata;
+  const recording = stream as RecordingStream;
+  const write = recording.write.bind(recording);
+  let first = true;
+  recording.write = ((...args: Parameters<typeof write>) => {
+    if (first) {
+      first = false;
+      recording.metadata = metadata;
+    }
+    return write(...args);
+  }) as typeof write;
   return stream;
 }
 
