@@ -285,8 +285,9 @@ export class SplitStoreClient {
    * Writes a whole item: its attributes and its parts (parts the previous row pinned and
    * that are not named here are removed). `create` commits only if no row exists;
    * `expectedRevision` only if the row is at that revision; with neither, the write is
-   * unconditional (last writer wins), implemented as read-then-condition on the revision
-   * read, retried a few times if another writer commits in between.
+   * unconditional (last writer wins), implemented as read-then-condition: the row is read
+   * (consistently) BEFORE the parts are put, the commit is conditional on the revision
+   * read, and a lost race is compensated and retried from the read, a few times.
    */
   public async put(req: PutRequest): Promise<IndexRow> {
     this.checkRequest(req);
@@ -301,44 +302,40 @@ export class SplitStoreClient {
     const attributes = mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {});
     const marshalled = marshallAttributes(attributes);
     const prepared = this.prepareParts(req.key, req.parts ?? {});
+    const unconditional = !req.create && req.expectedRevision === undefined;
 
-    const start = this.now();
-    const written = await this.writeParts(prepared);
-    let committed: IndexRow;
-    let replaced: IndexRow | undefined;
-    try {
-      for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      const start = this.now();
+      // The condition is fixed before any part is put (see docs/PROTOCOL.md, "read before put").
+      let revision: number;
+      let condition: string;
+      const names: Record<string, string> = { '#pk': this.config.partitionKey.name, '#proto': PROTOCOL_ATTRIBUTE };
+      const values: Record<string, AttributeValue> = {};
+      let expected: number | undefined = req.expectedRevision;
+      if (unconditional) {
+        const current = await this.readRow(req.key, 'read before an unconditional put');
+        expected = current?.revision;
+      }
+      if (expected === undefined) {
+        revision = 1;
+        condition = 'attribute_not_exists(#pk)';
+      } else {
+        revision = expected + 1;
+        condition = '#rev = :expected';
+        names['#rev'] = REVISION_ATTRIBUTE;
+        values[':expected'] = { N: String(expected) };
+      }
+
+      const written = await this.writeParts(prepared);
+      const item: Record<string, AttributeValue> = {
+        ...marshalled,
+        [REVISION_ATTRIBUTE]: { N: String(revision) },
+        [PARTS_ATTRIBUTE]: encodePins(written.pins),
+      };
+      let committed: IndexRow;
+      let replaced: IndexRow | undefined;
+      try {
         this.checkDeadline(start, req.key);
-        let revision: number;
-        let condition: string;
-        const names: Record<string, string> = { '#pk': this.config.partitionKey.name, '#proto': PROTOCOL_ATTRIBUTE };
-        const values: Record<string, AttributeValue> = {};
-        if (req.create) {
-          revision = 1;
-          condition = 'attribute_not_exists(#pk)';
-        } else if (req.expectedRevision !== undefined) {
-          revision = req.expectedRevision + 1;
-          condition = '#rev = :expected';
-          names['#rev'] = REVISION_ATTRIBUTE;
-          values[':expected'] = { N: String(req.expectedRevision) };
-        } else {
-          const current = await this.readRow(req.key, 'read before an unconditional put');
-          this.checkDeadline(start, req.key);
-          if (current) {
-            revision = current.revision + 1;
-            condition = '#rev = :expected';
-            names['#rev'] = REVISION_ATTRIBUTE;
-            values[':expected'] = { N: String(current.revision) };
-          } else {
-            revision = 1;
-            condition = 'attribute_not_exists(#pk)';
-          }
-        }
-        const item: Record<string, AttributeValue> = {
-          ...marshalled,
-          [REVISION_ATTRIBUTE]: { N: String(revision) },
-          [PARTS_ATTRIBUTE]: encodePins(written.pins),
-        };
         try {
           const out = await this.ddb.send(new PutItemCommand({
             TableName: this.config.tableName,
@@ -350,11 +347,8 @@ export class SplitStoreClient {
           }));
           committed = decodeRow(this.config, item);
           replaced = this.decodeReplaced(out?.Attributes);
-          break;
         } catch (e) {
           if (isConditionFailure(e)) {
-            const unconditional = !req.create && req.expectedRevision === undefined;
-            if (unconditional && attempt < UNCONDITIONAL_PUT_ATTEMPTS) continue;
             throw new ConflictError(req.create
               ? `item ${JSON.stringify(req.key)} already exists (create)`
               : req.expectedRevision !== undefined
@@ -362,20 +356,19 @@ export class SplitStoreClient {
                 : `item ${JSON.stringify(req.key)} kept changing during an unconditional put (${attempt} attempts)`);
           }
           const verified = await this.verifyAmbiguousCommit(e, req.key, written);
-          if (verified) {
-            committed = verified;
-            break;
-          }
-          throw e;
+          if (!verified) throw e;
+          committed = verified;
         }
+      } catch (e) {
+        if (e instanceof AmbiguousCommitError) throw e.reported;
+        await this.compensate(written.created, e);
+        if (e instanceof ConflictError && unconditional && attempt < UNCONDITIONAL_PUT_ATTEMPTS) continue;
+        throw dynamoError(e, 'PutItem');
       }
-    } catch (e) {
-      if (!(e instanceof AmbiguousCommitError)) await this.compensate(written.created, e);
-      throw e instanceof AmbiguousCommitError ? e.reported : dynamoError(e, 'PutItem');
+      const removed = replaced ? Object.keys(replaced.parts).filter(name => !(name in written.pins)) : [];
+      await this.retireParts(req.key, removed);
+      return committed;
     }
-    const removed = replaced ? Object.keys(replaced.parts).filter(name => !(name in written.pins)) : [];
-    await this.retireParts(req.key, removed);
-    return committed;
   }
 
   /**

@@ -145,33 +145,50 @@ describe('put', () => {
     expect(row.revision).toBe(5);
   });
 
-  test('unconditional: reads the row consistently, conditions on its revision', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, storedRow(7, {})) });
-    ddb.on(PutItemCommand).resolves({});
-    const row = await client().put({ key: { id: 'a' }, attributes: { x: 1 } });
+  test('unconditional: reads the row consistently BEFORE putting the parts, conditions on its revision', async () => {
+    const order: string[] = [];
+    ddb.on(GetItemCommand).callsFake(async () => {
+      order.push('GetItem');
+      return { Item: encodeRow(config, storedRow(7, {})) };
+    });
+    s3.on(PutObjectCommand).callsFake(async input => {
+      order.push('PutObject');
+      return { VersionId: `${input.Key}@v1`, ETag: '"e"' };
+    });
+    ddb.on(PutItemCommand).callsFake(async () => {
+      order.push('PutItem');
+      return {};
+    });
+    const row = await client().put({ key: { id: 'a' }, attributes: { x: 1 }, parts: { summary: { body: '{}' } } });
+    expect(order).toEqual(['GetItem', 'PutObject', 'PutItem']);
     expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toEqual({ TableName: 'Items', Key: { id: { S: 'a' } }, ConsistentRead: true });
     expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.ExpressionAttributeValues).toEqual({ ':expected': { N: '7' } });
     expect(row.revision).toBe(8);
   });
 
-  test('unconditional: retries when another writer commits in between, keeping its own parts', async () => {
+  test('unconditional: a lost race is compensated and retried from the read, with new versions', async () => {
     ddb.on(GetItemCommand)
       .resolvesOnce({ Item: encodeRow(config, storedRow(1, {})) })
       .resolves({ Item: encodeRow(config, storedRow(2, {})) });
     ddb.on(PutItemCommand).rejectsOnce(conditionFailed()).resolves({});
     const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } });
     expect(row.revision).toBe(3);
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(2);
-    expect(deletedVersions()).toEqual([]);
+    // The first attempt's version is deleted; the second attempt's is pinned.
+    expect(writtenVersions()).toEqual(['items/a/summary@v1', 'items/a/summary@v2']);
+    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
+    expect(row.parts.summary.versionId).toBe('items/a/summary@v2');
+    expect(ddb.commandCalls(PutItemCommand)[1].args[0].input.ExpressionAttributeValues).toEqual({ ':expected': { N: '2' } });
   });
 
-  test('unconditional: gives up with 409 after repeated conflicts and compensates', async () => {
+  test('unconditional: gives up with 409 after repeated conflicts, every attempt compensated', async () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).rejects(conditionFailed());
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(ConflictError);
+    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
+      new ConflictError('item {"id":"a"} kept changing during an unconditional put (3 attempts)'),
+    );
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(3);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
+    expect(deletedVersions().map(d => d.VersionId)).toEqual(writtenVersions());
+    expect(writtenVersions()).toHaveLength(3);
   });
 
   test('commit fails its condition: DeleteObject of exactly the versions written, then 409', async () => {
