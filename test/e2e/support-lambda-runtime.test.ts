@@ -106,6 +106,14 @@ describe('streaming handler (awslambda.streamifyResponse)', () => {
     expect((await runtime.invokeUrl('GET', '/nowhere')).statusCode).toBe(404);
   });
 
+  test('is as strict as the real runtime: end(chunk) skips the prelude, setContentType after a write throws', async () => {
+    const endChunk = await runtime.invokeUrl('GET', '/end-chunk');
+    expect(endChunk.statusCode).toBe(502);
+    expect(endChunk.error?.name).toBe('InvalidHttpPrelude');
+    const late = await runtime.invokeUrl('GET', '/late-content-type');
+    expect(late.error).toEqual({ name: 'Error', message: 'Cannot set content-type, too late.' });
+  });
+
   test('reports the bundle\'s init time and captures its JSON logs', async () => {
     expect(runtime.initMs).toBeGreaterThan(0);
     await runtime.invoke({});

@@ -41,33 +41,79 @@ function serialize(e: unknown): SerializedError {
   return { name: 'Error', message: String(e) };
 }
 
-/** The runtime's response stream: a Writable with setContentType (before the first write). */
-class ResponseStream extends Writable {
-  private written = false;
+/**
+ * The runtime's response stream, built the way aws-lambda-nodejs-runtime-interface-client
+ * builds it (src/stream/response-stream.ts), because handler bugs hide in the differences:
+ *
+ * - the handler gets a plain object of bound Writable methods and getters, not a Writable;
+ * - `write` is patched: non-binary chunks are JSON-stringified, and a `_onBeforeFirstWrite`
+ *   hook (installed by HttpResponseStream.from) runs before the first write;
+ * - `end(chunk)` is NOT patched: its chunk bypasses the hook, so a response whose first
+ *   bytes come from `end(chunk)` has no HTTP prelude;
+ * - `setContentType` after the first write throws ("Cannot set content-type, too late.").
+ */
+interface RuntimeStream {
+  _onBeforeFirstWrite?: (write: (chunk: unknown) => void) => void;
+  [name: string]: unknown;
+}
 
+class Sink extends Writable {
   constructor(private readonly id: number) {
     super();
   }
 
-  public setContentType(contentType: string): void {
-    if (this.written) throw new Error('setContentType must be called before the first write to the response stream');
-    send({ type: 'contentType', id: this.id, value: contentType });
-  }
-
   public _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.written = true;
     const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
     send({ type: 'chunk', id: this.id, data: data.toString('base64') });
     callback();
   }
 }
 
-/** `awslambda.HttpResponseStream`: the prelude (JSON metadata, then 8 NUL bytes) as in the runtime. */
+const WRITABLE_METHODS = [
+  'cork', 'destroy', 'end', 'uncork', 'addListener', 'on', 'once', 'prependListener', 'prependOnceListener', 'off',
+  'removeListener', 'removeAllListeners', 'setMaxListeners', 'getMaxListeners', 'listeners', 'rawListeners',
+  'listenerCount', 'eventNames', 'emit',
+] as const;
+const READ_ONLY_PROPERTIES = [
+  'writableFinished', 'writableObjectMode', 'writableEnded', 'writableNeedDrain', 'writableHighWaterMark',
+  'writableCorked', 'writableLength', 'writable',
+] as const;
+
+function responseStream(id: number): { stream: RuntimeStream; sink: Sink } {
+  const sink = new Sink(id);
+  let written = false;
+  const stream: RuntimeStream = {};
+  for (const method of WRITABLE_METHODS) {
+    stream[method] = (sink[method] as (...args: unknown[]) => unknown).bind(sink);
+  }
+  for (const property of READ_ONLY_PROPERTIES) {
+    Object.defineProperty(stream, property, { get: () => sink[property] });
+  }
+  Object.defineProperty(stream, 'destroyed', { get: () => sink.destroyed, set: (v: boolean) => { sink.destroyed = v; } });
+  stream.setContentType = (contentType: string) => {
+    if (written) throw new Error('Cannot set content-type, too late.');
+    send({ type: 'contentType', id, value: contentType });
+  };
+  stream.write = (chunk: unknown, encoding?: BufferEncoding, callback?: (error?: Error | null) => void) => {
+    const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
+    if (!written && typeof stream._onBeforeFirstWrite === 'function') {
+      stream._onBeforeFirstWrite((c) => sink.write(c as string | Uint8Array));
+    }
+    written = true;
+    return sink.write(data, encoding as BufferEncoding, callback);
+  };
+  return { stream, sink };
+}
+
+/** `awslambda.HttpResponseStream`: the prelude (JSON metadata, then 8 NUL bytes) before the first write. */
 class HttpResponseStream {
-  public static from(underlying: ResponseStream, prelude: Record<string, unknown>): ResponseStream {
-    underlying.setContentType(HTTP_INTEGRATION_TYPE);
-    underlying.write(JSON.stringify(prelude));
-    underlying.write(new Uint8Array(8));
+  public static from(underlying: RuntimeStream, prelude: Record<string, unknown>): RuntimeStream {
+    (underlying.setContentType as (type: string) => void)(HTTP_INTEGRATION_TYPE);
+    const metadata = JSON.stringify(prelude);
+    underlying._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
     return underlying;
   }
 }
@@ -105,15 +151,21 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
   });
   try {
     if ((handler as unknown as Record<symbol, string>)[STREAMING] === 'response') {
-      const stream = new ResponseStream(id);
+      // As the runtime's StreamingInvokeProcessor: await the handler, then the end of the stream.
+      const { stream, sink } = responseStream(id);
       const finished = new Promise<void>((resolve) => {
-        stream.once('finish', () => resolve());
-        stream.once('close', () => resolve());
+        sink.once('finish', () => resolve());
+        sink.once('close', () => resolve());
       });
-      await Promise.race([handler(event, stream, ctx), timeout]);
-      // The runtime ends the response when the handler's promise settles.
-      if (!stream.writableEnded) stream.end();
+      const returned = handler(event, stream, ctx) as Promise<unknown> | undefined;
+      if (typeof (returned as Promise<unknown> | undefined)?.then !== 'function') {
+        throw new Error('Streaming does not support non-async handlers.');
+      }
+      const result = await Promise.race([returned, timeout]);
+      if (result !== undefined) console.warn('Streaming handlers ignore return values.');
+      // A handler that never ends its stream runs into the function timeout, as in Lambda.
       await Promise.race([finished, timeout]);
+      if (!sink.writableFinished) throw new Error('Response stream is not finished.');
       send({ type: 'result', id, streamed: true });
     } else {
       const result = await Promise.race([Promise.resolve(handler(event, ctx)), timeout]);

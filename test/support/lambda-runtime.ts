@@ -271,6 +271,7 @@ export class LambdaRuntime {
     let headers: Record<string, string> = {};
     let cookies: string[] = [];
     let body = Buffer.concat(bodyChunks.map((c) => c.data));
+    let invalidPrelude: { name: string; message: string } | undefined;
     if (!raw.streamed) {
       // A buffered handler: Function URLs interpret { statusCode, headers, body } or JSON-encode anything else.
       const value = raw.value as any;
@@ -290,8 +291,19 @@ export class LambdaRuntime {
       statusCode = metadata.statusCode ?? 200;
       headers = lowerCase(metadata.headers ?? {});
       cookies = metadata.cookies ?? [];
+    } else if (isHttpIntegration && raw.chunks.length > 0) {
+      // Bytes came, but no prelude: in the real runtime end(chunk) bypasses the prelude hook.
+      statusCode = 502;
+      headers = { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidHttpPrelude' };
+      body = Buffer.from(JSON.stringify({ Message: 'Internal Server Error' }));
+      invalidPrelude = {
+        name: 'InvalidHttpPrelude',
+        message: 'the response has the HTTP integration content type but no prelude (JSON + 8 NUL bytes) before its bytes: '
+          + 'was the first chunk passed to end(chunk)? The Lambda runtime writes the prelude only from write()',
+      };
     } else if (isHttpIntegration) {
-      throw new Error('the handler set the HTTP integration content type but never finished the prelude (8 NUL bytes)');
+      statusCode = 200;
+      headers = {};
     } else {
       headers = { 'content-type': raw.contentType ?? 'application/octet-stream' };
     }
@@ -309,7 +321,7 @@ export class LambdaRuntime {
       lines,
       rawChunks: bodyChunks,
       totalMs: raw.totalMs,
-      error: raw.error ? { name: raw.error.name, message: raw.error.message } : undefined,
+      error: raw.error ? { name: raw.error.name, message: raw.error.message } : invalidPrelude,
     };
   }
 
