@@ -1,0 +1,219 @@
+/**
+ * The BUILT reference reader (assets/reader.lambda/index.js, `npx projen bundle`) run
+ * through the Lambda runtime emulation against DynamoDB Local and the versioned S3 test
+ * server, with the table and bucket created from the SplitStore construct's own template.
+ *
+ * Checks issue 3's "How it will be checked": write an item with two parts, read it streamed
+ * (index first, then both parts, byte-equal), list without S3 calls, overwrite with a stale
+ * revision (409, nothing changed), delete (404 after; old versions still listed as
+ * noncurrent); the index line comes before the parts when S3 is slowed; a failed commit
+ * leaves no new current version behind.
+ */
+import * as path from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { SplitStore } from '../../src';
+import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
+import { createStoreFromTemplate, StorePlan } from '../support/from-template';
+import { LambdaRuntime, UrlResponse } from '../support/lambda-runtime';
+import { VersionedS3Server } from '../support/versioned-s3-server';
+
+const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
+
+/** A JSON part and a text part with non-ASCII content, so byte-equality means something. */
+const SUMMARY = JSON.stringify({ number: 'INV-0001', total: 1234.5, currency: 'EUR', note: 'Grüße — ✓' });
+const LINES = Array.from({ length: 200 }, (_, i) => `line ${i}: widget × ${i} @ €${(i * 1.1).toFixed(2)}`).join('\n');
+
+interface PinnedRow {
+  revision: number;
+  parts: Record<string, { versionId: string; etag: string; size: number; contentType: string }>;
+  attributes: Record<string, unknown>;
+}
+
+describe('reference reader bundle, end to end', () => {
+  let ddb: DynamoDbLocal;
+  let s3server: VersionedS3Server;
+  let dynamodb: DynamoDBClient;
+  let s3: S3Client;
+  let plan: StorePlan;
+  let reader: LambdaRuntime;
+
+  beforeAll(async () => {
+    const stack = new Stack(new App(), 'ReaderE2E');
+    new SplitStore(stack, 'Store', { removalPolicy: RemovalPolicy.DESTROY });
+    const template = Template.fromStack(stack).toJSON();
+
+    [ddb, s3server] = await Promise.all([startDynamoDbLocal(), VersionedS3Server.start()]);
+    dynamodb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: ddb.endpoint, credentials: LOCAL_CREDENTIALS });
+    s3 = new S3Client({ region: LOCAL_REGION, endpoint: s3server.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    plan = await createStoreFromTemplate(template, { dynamodb, s3 }, { namePrefix: 'reader-e2e' });
+    reader = await LambdaRuntime.start({
+      bundle: BUNDLE,
+      environment: plan.environment,
+      endpoints: { dynamodb: ddb.endpoint, s3: s3server.endpoint },
+      functionName: 'reader',
+    });
+  });
+
+  afterAll(async () => {
+    await reader?.stop();
+    dynamodb?.destroy();
+    s3?.destroy();
+    await Promise.all([ddb?.stop(), s3server?.stop()]);
+  });
+
+  afterEach(() => {
+    s3server.setLatency({});
+  });
+
+  const partitionKey = () => plan.environment.SPLIT_STORE_PARTITION_KEY;
+  const prefix = () => plan.environment.SPLIT_STORE_KEY_PREFIX;
+
+  async function putItem(id: string, body: object): Promise<UrlResponse> {
+    return reader.invokeUrl('PUT', `/items/${encodeURIComponent(id)}`, { body });
+  }
+
+  async function rawRow(id: string) {
+    return (await dynamodb.send(new GetItemCommand({ TableName: plan.tableName, Key: { [partitionKey()]: { S: id } }, ConsistentRead: true }))).Item;
+  }
+
+  async function versions(id: string) {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: plan.bucketName, Prefix: `${prefix()}${encodeURIComponent(id)}/` }));
+    return {
+      versions: (listed.Versions ?? []).map((v) => ({ key: v.Key!, versionId: v.VersionId!, isLatest: v.IsLatest! })),
+      deleteMarkers: (listed.DeleteMarkers ?? []).map((m) => ({ key: m.Key!, versionId: m.VersionId!, isLatest: m.IsLatest! })),
+    };
+  }
+
+  /** Part name → the versionId currently the latest in S3 (undefined when a delete marker is latest). */
+  async function currentVersions(id: string): Promise<Record<string, string | undefined>> {
+    const listed = await versions(id);
+    const current: Record<string, string | undefined> = {};
+    for (const v of listed.versions) if (v.isLatest) current[v.key.slice(v.key.lastIndexOf('/') + 1)] = v.versionId;
+    for (const m of listed.deleteMarkers) if (m.isLatest) current[m.key.slice(m.key.lastIndexOf('/') + 1)] = undefined;
+    return current;
+  }
+
+  function pins(row: PinnedRow): Record<string, string> {
+    return Object.fromEntries(Object.entries(row.parts).map(([name, pin]) => [name, pin.versionId]));
+  }
+
+  test('writes an item with two parts, each pinned to the version now current in S3', async () => {
+    const response = await putItem('inv-1', {
+      attributes: { number: 'INV-0001', total: 1234.5 },
+      parts: { summary: { body: SUMMARY }, lines: { body: LINES, contentType: 'text/plain; charset=utf-8' } },
+    });
+    expect(response.statusCode).toBe(201);
+    const row = JSON.parse(response.text) as PinnedRow;
+    expect(row.revision).toBe(1);
+    expect(Object.keys(row.parts).sort()).toEqual(['lines', 'summary']);
+    expect(row.parts.summary.size).toBe(Buffer.byteLength(SUMMARY));
+    expect(row.parts.lines.contentType).toBe('text/plain; charset=utf-8');
+    expect(await currentVersions('inv-1')).toEqual(pins(row));
+  });
+
+  test('reads it streamed: the index line first, then both parts byte-equal, then the trailer', async () => {
+    const response = await reader.invokeUrl('GET', '/items/inv-1', { query: { parts: 'summary,lines' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    const types = response.lines.map((l) => l.json?.type);
+    expect(types[0]).toBe('index');
+    expect(types.slice(1, 3).sort()).toEqual(['part', 'part']);
+    expect(types[types.length - 1]).toBe('end');
+    expect(types).toHaveLength(4);
+
+    const index = response.lines[0].json;
+    expect(index.row.attributes).toMatchObject({ number: 'INV-0001', total: 1234.5 });
+    const parts = Object.fromEntries(response.lines.filter((l) => l.json?.type === 'part').map((l) => [l.json.name, l.json]));
+    const bytes = (part: any) => Buffer.from(part.body, part.encoding === 'base64' ? 'base64' : 'utf8');
+    expect(bytes(parts.summary).equals(Buffer.from(SUMMARY))).toBe(true);
+    expect(bytes(parts.lines).equals(Buffer.from(LINES))).toBe(true);
+    expect(parts.summary.versionId).toBe(index.row.parts.summary.versionId);
+    expect(parts.lines.versionId).toBe(index.row.parts.lines.versionId);
+    expect(response.lines[3].json.errors).toEqual([]);
+  });
+
+  test('answers a plain invocation with the same item', async () => {
+    const result = await reader.invoke({ operation: 'get', key: { [partitionKey()]: 'inv-1' } });
+    expect(result.ok).toBe(true);
+    const part = result.result.parts.lines;
+    expect(Buffer.from(part.body, part.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8')).toBe(LINES);
+  });
+
+  test('lists index rows without a single S3 request', async () => {
+    await putItem('inv-2', { attributes: { number: 'INV-0002' }, parts: { summary: { json: { total: 2 } } } });
+    s3server.resetStats();
+    const response = await reader.invokeUrl('GET', '/items', { query: { limit: '10' } });
+    expect(response.statusCode).toBe(200);
+    const ids = (JSON.parse(response.text).items as PinnedRow[]).map((row) => row.attributes[partitionKey()]).sort();
+    expect(ids).toEqual(['inv-1', 'inv-2']);
+    expect(s3server.count()).toBe(0);
+  });
+
+  test('refuses an overwrite with a stale revision (409) and changes nothing: same row, same current versions, no new versions', async () => {
+    const v2 = await putItem('inv-1', { expectedRevision: 1, attributes: { number: 'INV-0001', total: 2 }, parts: { summary: { json: { rev: 2 } } } });
+    expect({ status: v2.statusCode, body: v2.text }).toEqual({ status: 200, body: expect.stringContaining('revision') });
+    const row2 = JSON.parse(v2.text) as PinnedRow;
+    expect(row2.revision).toBe(2);
+
+    const rowBefore = await rawRow('inv-1');
+    const versionsBefore = await versions('inv-1');
+
+    const stale = await putItem('inv-1', {
+      expectedRevision: 1,
+      attributes: { number: 'STALE' },
+      parts: { summary: { json: { stale: true } }, lines: { body: 'stale lines' } },
+    });
+    expect(stale.statusCode).toBe(409);
+    expect(JSON.parse(stale.text).error.code).toBe('Conflict');
+
+    expect(await rawRow('inv-1')).toEqual(rowBefore);
+    // The stale writer's uploads were compensated: no version was added, none removed.
+    expect(await versions('inv-1')).toEqual(versionsBefore);
+    expect(await currentVersions('inv-1')).toEqual(pins(row2));
+    // S3 did receive the stale writer's PutObjects: the compensation, not luck, removed them.
+    expect(s3server.log.filter((e) => e.operation === 'DeleteObject' && e.versionId).length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a failed create (item exists) leaves no new current version behind either', async () => {
+    const before = await versions('inv-2');
+    const response = await putItem('inv-2', { create: true, parts: { summary: { json: { again: true } } } });
+    expect(response.statusCode).toBe(409);
+    expect(await versions('inv-2')).toEqual(before);
+  });
+
+  test('sends the index line before the parts when S3 GetObject is slowed by 300 ms', async () => {
+    s3server.setLatency({ perOp: { GetObject: 300 } });
+    s3server.resetStats();
+    const response = await reader.invokeUrl('GET', '/items/inv-1', { query: { parts: 'summary,lines' } });
+    expect(response.statusCode).toBe(200);
+    const [index, ...rest] = response.lines;
+    expect(index.json.type).toBe('index');
+    const partLines = rest.filter((l) => l.json.type === 'part');
+    expect(partLines.map((l) => l.json.name).sort()).toEqual(['lines', 'summary']);
+    for (const part of partLines) expect(part.atMs).toBeGreaterThanOrEqual(index.atMs);
+    // The slowdown really applied to these reads (a lower bound, machine-independent).
+    expect(s3server.count('GetObject')).toBeGreaterThanOrEqual(2);
+    for (const part of partLines) expect(part.atMs).toBeGreaterThanOrEqual(295);
+  });
+
+  test('deletes the item: 404 afterwards, the old versions still listed as noncurrent behind delete markers', async () => {
+    const row = JSON.parse((await reader.invokeUrl('GET', '/items/inv-1', { query: { parts: '' } })).lines[0].text).row as PinnedRow;
+    const response = await reader.invokeUrl('DELETE', '/items/inv-1');
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.text).deleted.revision).toBe(row.revision);
+
+    const after = await reader.invokeUrl('GET', '/items/inv-1', { query: { parts: 'summary' } });
+    expect(after.statusCode).toBe(404);
+    expect(JSON.parse(after.text).error.code).toBe('NotFound');
+    expect(await rawRow('inv-1')).toBeUndefined();
+
+    const listed = await versions('inv-1');
+    for (const [name, versionId] of Object.entries(pins(row))) {
+      expect(listed.versions).toContainEqual({ key: `${prefix()}inv-1/${name}`, versionId, isLatest: false });
+      expect(listed.deleteMarkers).toContainEqual(expect.objectContaining({ key: `${prefix()}inv-1/${name}`, isLatest: true }));
+    }
+  });
+});
