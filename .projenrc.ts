@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 // aws-cdk-lib 2.178.0 is the first release whose Table and TableV2 accept
 // `pointInTimeRecoverySpecification.recoveryPeriodInDays`, which the single
@@ -82,10 +82,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/'],
+  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
   tsconfigDev: {
-    compilerOptions: {},
+    compilerOptions: {
+      // The example imports the package by name, as a user would: the public entry point.
+      // (Relative to test/tsconfig.json, which has no baseUrl.)
+      paths: { 'cdk-split-store': ['../src/index.ts'] },
+    },
     // test/tsconfig.json lives in test/: paths are relative to it.
     include: ['../examples/**/*.ts', '../bench/**/*.ts'],
   },
@@ -132,5 +136,62 @@ project.eslint?.allowDevDeps('examples/**');
 
 // The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
 project.testTask.prependSpawn(project.bundler.bundleTask);
+
+// ---- The demo (issue 4): the invoices example end to end on this machine, no AWS account.
+const demo = project.addTask('demo', {
+  description: 'Run the invoices example locally: DynamoDB Local and the versioned S3 test server, invoices written through the built reader, a list page and a streamed split read (no AWS account)',
+});
+demo.spawn(project.bundler.bundleTask);
+demo.exec('ts-node --transpile-only --project examples/tsconfig.json examples/invoices/demo.ts');
+
+// ---- integ-runner tests (test/integ.*.ts). integ-runner reads ./integ.config.json by
+// default; its parser rejects unknown keys, hence no projen marker in that file.
+new JsonFile(project, 'integ.config.json', {
+  marker: false,
+  obj: {
+    directory: 'test',
+    language: ['typescript'],
+    app: 'node -r ts-node/register/transpile-only -r ./examples/invoices/register.js {filePath}',
+  },
+});
+// The assertion provider's 2 MB handler bundle is not committed: verification compares
+// templates only (asset hashes canonicalized).
+const dropSnapshotAssets = 'rm -rf test/integ.*.ts.snapshot/asset.*';
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Verify the integ-runner snapshots of test/integ.*.ts: synthesizes and compares templates, never deploys',
+});
+integSnapshot.spawn(project.bundler.bundleTask);
+integSnapshot.exec('integ-runner');
+const integUpdate = project.addTask('integ:update', {
+  description: 'Rewrite the integ-runner snapshots that changed, without deploying',
+});
+integUpdate.spawn(project.bundler.bundleTask);
+integUpdate.exec('integ-runner --update-on-failed --dry-run');
+integUpdate.exec(dropSnapshotAssets);
+const integDeploy = project.addTask('integ:deploy', {
+  description: 'With AWS credentials (bootstrapped account): deploy every integ test, run its assertions, destroy it, rewrite its snapshot',
+});
+integDeploy.spawn(project.bundler.bundleTask);
+integDeploy.exec('integ-runner --force', { receiveArgs: true });
+integDeploy.exec(dropSnapshotAssets);
+// The whole test suite includes the snapshot verification.
+project.testTask.spawn(integSnapshot);
+
+// ---- Benchmarks (docs/BENCHMARKS.md): each prints Markdown tables; none is a test.
+const benchTask = (name: string, file: string, description: string, needsAssets: boolean) => {
+  const task = project.addTask(`bench:${name}`, { description });
+  if (needsAssets) task.spawn(project.bundler.bundleTask);
+  task.exec(`ts-node --transpile-only --project bench/tsconfig.json bench/${file}`, { receiveArgs: true });
+  return task;
+};
+const benchTasks = [
+  benchTask('read', 'read.ts', 'Split read vs sequential read latency (simulated: local emulators, injected latency)', true),
+  benchTask('list', 'list.ts', 'List latency of 50-row pages and the S3 requests they make (must be 0)', true),
+  benchTask('cold-start', 'cold-start.ts', 'Lambda asset sizes and module init time: SDK bundled+minified vs external', false),
+  benchTask('synth', 'synth.ts', 'Synth time of 1, 10 and 50 SplitStores vs the same resources by hand', true),
+  benchTask('cost', 'cost/run.ts', 'Monthly cost model: all DynamoDB vs all S3 vs split (docs/COST.md)', false),
+];
+const bench = project.addTask('bench', { description: 'Run every benchmark of docs/BENCHMARKS.md' });
+for (const task of benchTasks) bench.spawn(task);
 
 project.synth();
