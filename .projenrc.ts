@@ -95,6 +95,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 });
 
+// jsii warnings (reserved words in any target language, among others) fail the build
+// instead of being silenced: the API must read well in all five languages.
+project.compileTask.reset('jsii --fail-on-warnings');
+
 // README snippets must compile under jsii-rosetta strict mode.
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
 
