@@ -21,7 +21,7 @@ import * as zlib from 'node:zlib';
 import { BenchArgs } from './lib/args';
 import { buildVariant, lambdaBundleTasks, ROOT, VARIANTS } from './lib/bundles';
 import { machineHeader } from './lib/machine';
-import { median, percentile } from './lib/stats';
+import { bootstrapInterval, median, percentile } from './lib/stats';
 import { bytes, ms, renderTable } from './lib/table';
 
 const COMMAND = 'npx ts-node --transpile-only --project bench/tsconfig.json bench/cold-start.ts';
@@ -137,18 +137,22 @@ function main(): void {
       { header: 'first call p50', align: 'right' }, { header: 'init + first call p50', align: 'right' },
     ], rows));
 
-    console.log('');
+    console.log('\nPaired per round (the two builds ran in the same round), external minus bundled+minified,');
+    console.log('init + first call; median with a 95% bootstrap interval (an interval containing 0 = no measurable difference):\n');
+    const verdicts: string[][] = [];
     for (const task of tasks) {
       const ofTask = builds.filter((b) => b.task === task);
-      const score = (b: typeof builds[number]) => median(init.get(b.file)!.map((v, i) => v + first.get(b.file)![i]));
-      const bundled = ofTask.find((b) => b.variant.id === 'bundled-minified')!;
-      const external = ofTask.find((b) => b.variant.id === 'external-minified')!;
-      const faster = score(bundled) <= score(external) ? bundled : external;
-      const slower = faster === bundled ? external : bundled;
-      const gain = score(slower) - score(faster);
-      console.log(`- ${task.name}: faster is "${faster.variant.label}": ${ms(score(faster))} ms vs ${ms(score(slower))} ms`
-        + ` init + first call (p50), ${ms(gain)} ms (${Math.round((gain / score(slower)) * 100)}%) less`);
+      const total = (b: typeof builds[number]) => init.get(b.file)!.map((v, i) => v + first.get(b.file)![i]);
+      const bundled = total(ofTask.find((b) => b.variant.id === 'bundled-minified')!);
+      const external = total(ofTask.find((b) => b.variant.id === 'external-minified')!);
+      const diff = bootstrapInterval(external.map((v, i) => v - bundled[i]));
+      const verdict = diff.high < 0 ? 'SDK external is faster' : diff.low > 0 ? 'SDK bundled + minified is faster' : 'no measurable difference';
+      verdicts.push([task.name, ms(median(bundled)), ms(median(external)), `${ms(diff.estimate)} [${ms(diff.low)}, ${ms(diff.high)}]`, verdict]);
     }
+    console.log(renderTable([
+      'asset', { header: 'bundled+minified p50', align: 'right' }, { header: 'external p50', align: 'right' },
+      { header: 'external − bundled, ms [95% CI]', align: 'right' }, 'verdict',
+    ], verdicts));
     for (const [build, error] of errors) {
       console.log(`- warning: the first call of ${build} threw "${error}": its "first call" time is not a request's`);
     }

@@ -88,3 +88,64 @@ function sortedCopy(samples: readonly number[]): number[] {
   }
   return [...samples].sort((a, b) => a - b);
 }
+
+/** A statistic with its bootstrap confidence interval. */
+export interface Interval {
+  readonly estimate: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Options of {@link bootstrapInterval}. */
+export interface BootstrapOptions {
+  /** Resamples. @default 2000 */
+  readonly iterations?: number;
+  /** Confidence level in (0, 1). @default 0.95 */
+  readonly confidence?: number;
+  /** Seed of the resampling PRNG, so a printed interval can be reproduced. @default 1 */
+  readonly seed?: number;
+}
+
+/**
+ * Percentile bootstrap confidence interval of `statistic` (default: the median) over
+ * `samples`: resamples with replacement, takes the statistic of each resample, and
+ * returns the (1 - confidence) / 2 and (1 + confidence) / 2 percentiles of those.
+ * Used to say whether a difference between two builds is larger than the noise: an
+ * interval of paired differences that contains 0 means "no measurable difference".
+ */
+export function bootstrapInterval(
+  samples: readonly number[],
+  statistic: (values: readonly number[]) => number = median,
+  options: BootstrapOptions = {},
+): Interval {
+  const data = sortedCopy(samples);
+  const iterations = options.iterations ?? 2000;
+  const confidence = options.confidence ?? 0.95;
+  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a whole number >= 1, got ${iterations}`);
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
+  const random = seededRandom(options.seed ?? 1);
+  const estimates: number[] = [];
+  const resample = new Array<number>(data.length);
+  for (let i = 0; i < iterations; i++) {
+    for (let j = 0; j < data.length; j++) resample[j] = data[Math.floor(random() * data.length)];
+    estimates.push(statistic(resample));
+  }
+  return {
+    estimate: statistic(data),
+    low: percentile(estimates, ((1 - confidence) / 2) * 100),
+    high: percentile(estimates, ((1 + confidence) / 2) * 100),
+  };
+}
+
+/**
+ * Park–Miller "minimal standard" PRNG (multiplier 48271, modulus 2^31 - 1): deterministic,
+ * exact in double arithmetic (products stay below 2^53), floats in (0, 1).
+ */
+function seededRandom(seed: number): () => number {
+  const modulus = 2147483647;
+  let state = Math.abs(Math.floor(seed)) % modulus || 1;
+  return () => {
+    state = (state * 48271) % modulus;
+    return (state - 1) / (modulus - 1);
+  };
+}

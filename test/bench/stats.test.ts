@@ -1,5 +1,5 @@
 import { BenchArgs } from '../../bench/lib/args';
-import { mean, median, pairedRatios, percentile, ratio, summarize } from '../../bench/lib/stats';
+import { bootstrapInterval, mean, median, pairedRatios, percentile, ratio, summarize } from '../../bench/lib/stats';
 import { renderTable } from '../../bench/lib/table';
 
 describe('percentile', () => {
@@ -80,6 +80,45 @@ describe('ratio', () => {
   test('paired ratios are element-wise', () => {
     expect(pairedRatios([10, 30], [5, 20])).toEqual([2, 1.5]);
     expect(() => pairedRatios([1], [1, 2])).toThrow(/differ in length: 1 and 2/);
+  });
+});
+
+describe('bootstrapInterval', () => {
+  test('a constant sample has a zero-width interval at its value', () => {
+    expect(bootstrapInterval([3, 3, 3, 3])).toEqual({ estimate: 3, low: 3, high: 3 });
+  });
+
+  test('the interval contains the estimate and lies within the sample\'s range', () => {
+    const samples = Array.from({ length: 41 }, (_, i) => i); // 0..40, median 20
+    const interval = bootstrapInterval(samples);
+    expect(interval.estimate).toBe(20);
+    expect(interval.low).toBeLessThanOrEqual(20);
+    expect(interval.high).toBeGreaterThanOrEqual(20);
+    expect(interval.low).toBeGreaterThan(10);
+    expect(interval.high).toBeLessThan(30);
+  });
+
+  test('is reproducible with a seed and changes with another seed', () => {
+    const samples = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10, 15, 0];
+    expect(bootstrapInterval(samples, median, { seed: 7 })).toEqual(bootstrapInterval(samples, median, { seed: 7 }));
+    const a = bootstrapInterval(samples, median, { seed: 1, iterations: 50 });
+    const b = bootstrapInterval(samples, median, { seed: 2, iterations: 50 });
+    expect([a.low, a.high]).not.toEqual([b.low, b.high]);
+  });
+
+  test('a clearly positive shift gives an interval above zero; a symmetric one contains zero', () => {
+    const shifted = Array.from({ length: 30 }, (_, i) => 5 + (i % 5) - 2); // 3..7
+    expect(bootstrapInterval(shifted).low).toBeGreaterThan(0);
+    const centred = Array.from({ length: 30 }, (_, i) => (i % 5) - 2); // -2..2
+    const interval = bootstrapInterval(centred);
+    expect(interval.low).toBeLessThanOrEqual(0);
+    expect(interval.high).toBeGreaterThanOrEqual(0);
+  });
+
+  test('fails when the options are out of range', () => {
+    expect(() => bootstrapInterval([1], median, { iterations: 0 })).toThrow(/iterations must be a whole number >= 1, got 0/);
+    expect(() => bootstrapInterval([1], median, { confidence: 1 })).toThrow(/confidence must be in \(0, 1\), got 1/);
+    expect(() => bootstrapInterval([], median)).toThrow(/no samples/);
   });
 });
 
