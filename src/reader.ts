@@ -1,11 +1,18 @@
-import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Annotations, CfnResource, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import { addNagSuppressions, NagSuppression } from './private/nag';
+import {
+  createLogGroup,
+  millisString,
+  partsArn,
+  partsWildcardSuppression,
+  StoreWiring,
+  validateMemorySize,
+  xrayWildcardSuppression,
+} from './private/wiring';
 import { ReaderFunction } from './reader-function';
 import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 
@@ -85,35 +92,6 @@ export interface SplitStoreReaderOptions {
    * @default Duration.seconds(20)
    */
   readonly writerDeadline?: Duration;
-}
-
-/**
- * What `SplitStore` hands to the Lambdas it deploys: the store's resources and the
- * environment that describes them.
- *
- * Internal to the library: not exported from `index.ts`.
- */
-export interface StoreWiring {
-  /** The store's table. */
-  readonly table: dynamodb.ITable;
-  /** The store's (versioned) bucket. */
-  readonly bucket: s3.IBucket;
-  /**
-   * Customer managed key of the table and the bucket.
-   *
-   * @default - AWS owned (table) and S3 managed (bucket) encryption: no key permission
-   */
-  readonly encryptionKey?: kms.IKey;
-  /** Key prefix of the parts in the bucket, ends with '/'. */
-  readonly keyPrefix: string;
-  /** Environment variables describing the store (names in `runtime/config.ts` `ENV`). */
-  readonly environment: Record<string, string>;
-  /**
-   * Global secondary indexes a list may query.
-   *
-   * @default - the names in `environment[ENV.indexes]`; no index at all when absent
-   */
-  readonly indexNames?: string[];
 }
 
 /** Props of the internal reader construct: the user's options plus the store's wiring. */
@@ -286,33 +264,6 @@ function suppressRoleFindings(role: iam.Role, wiring: StoreWiring, tracing?: lam
   addNagSuppressions(policy, rules);
 }
 
-/** The ARN pattern of every part of the store: `<bucketArn>/<keyPrefix>*`. */
-export function partsArn(wiring: StoreWiring): string {
-  return wiring.bucket.arnForObjects(`${wiring.keyPrefix}*`);
-}
-
-/** The IAM5 suppression of the `<bucketArn>/<keyPrefix>*` wildcard. */
-export function partsWildcardSuppression(scope: IConstruct, wiring: StoreWiring): NagSuppression {
-  return {
-    id: 'AwsSolutions-IAM5',
-    reason:
-      'Part keys are derived from item keys at run time; the wildcard is bounded by the store\'s key prefix, ' +
-      'so the function reaches the store\'s parts and no other object of the bucket.',
-    applies_to: [nagFindingOf(scope, partsArn(wiring))],
-  };
-}
-
-/** The IAM5 suppression of the X-Ray write actions, which support no resource-level permission. */
-export function xrayWildcardSuppression(): NagSuppression {
-  return {
-    id: 'AwsSolutions-IAM5',
-    reason:
-      'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permission: ' +
-      'the X-Ray documentation requires Resource "*". Added by Lambda when tracing is on.',
-    applies_to: ['Resource::*'],
-  };
-}
-
 /** The index names a list may query: `wiring.indexNames`, else those in the environment. */
 function indexNamesOf(wiring: StoreWiring): string[] {
   if (wiring.indexNames) return wiring.indexNames;
@@ -328,41 +279,6 @@ function indexNamesOf(wiring: StoreWiring): string[] {
     }
     return index.name;
   });
-}
-
-/**
- * Creates a Lambda's own log group. Deleted with the stack: it holds request logs, never
- * item data, and a retained group would outlive every redeploy under a generated name
- * nobody cleans up.
- */
-export function createLogGroup(scope: Construct, retention?: logs.RetentionDays): logs.LogGroup {
-  return new logs.LogGroup(scope, 'LogGroup', {
-    retention: retention ?? logs.RetentionDays.ONE_MONTH,
-    removalPolicy: RemovalPolicy.DESTROY,
-  });
-}
-
-/** A duration in milliseconds, as an environment variable value. */
-export function millisString(prop: string, duration: Duration): string {
-  if (!duration.isUnresolved()) return String(duration.toMilliseconds());
-  if (duration.unitLabel() !== 'millis') {
-    throw new Error(
-      `${prop} comes from a token in ${duration.unitLabel()}, which cannot be converted to milliseconds ` +
-      'before deployment. Give it as Duration.millis(token).',
-    );
-  }
-  return Token.asString(duration.toMilliseconds());
-}
-
-/** Refuses a Lambda memory size outside 128..10,240 MiB. */
-export function validateMemorySize(prop: string, memorySize: number): void {
-  if (Token.isUnresolved(memorySize)) return;
-  if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
-    throw new Error(
-      `${prop} must be a whole number of MiB between 128 and 10240, got ${memorySize}. ` +
-      'Lambda accepts no other memory size.',
-    );
-  }
 }
 
 function validateReservedConcurrency(value?: number): void {
@@ -395,58 +311,3 @@ function validateWriterDeadline(writerDeadline: Duration, timeout: Duration): vo
   }
 }
 
-/** One cdk-nag suppression, in the `cdk_nag` metadata format (cdk-nag is no dependency). */
-export interface NagSuppression {
-  /** Rule id, e.g. `AwsSolutions-IAM5`. */
-  readonly id: string;
-  /** Why the finding is acceptable (at least 10 characters). */
-  readonly reason: string;
-  /** The exact findings suppressed (e.g. `Resource::*`); all findings of the rule when absent. */
-  readonly applies_to?: string[];
-}
-
-/**
- * Adds cdk-nag suppressions to a resource's `cdk_nag` metadata, keeping those already
- * there (added by us or by the user) and never adding the same one twice.
- */
-export function addNagSuppressions(resource: CfnResource, rules: NagSuppression[]): void {
-  const existing: unknown[] = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
-  const seen = new Set(existing.map((rule) => JSON.stringify(rule)));
-  const merged = [...existing];
-  for (const rule of rules) {
-    const text = JSON.stringify(rule);
-    if (seen.has(text)) continue;
-    seen.add(text);
-    merged.push(rule);
-  }
-  resource.addMetadata('cdk_nag', { ...resource.getMetadata('cdk_nag'), rules_to_suppress: merged });
-}
-
-/**
- * The finding id cdk-nag reports for a wildcard resource (`Resource::<Bucket.Arn>/items/*`):
- * the resolved CloudFormation expression flattened as cdk-nag does it, references as
- * `<LogicalId.Attribute>` / `<LogicalId>`.
- */
-export function nagFindingOf(scope: IConstruct, resource: string): string {
-  return `Resource::${flattenCfn(Stack.of(scope).resolve(resource))}`;
-}
-
-function flattenCfn(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  if (typeof node === 'object' && node !== null) {
-    const obj = node as Record<string, any>;
-    if (obj['Fn::Join']) {
-      const [delimiter, parts] = obj['Fn::Join'] as [string, unknown[]];
-      return parts.map(flattenCfn).join(delimiter);
-    }
-    if (obj['Fn::Sub']) return flattenCfn(obj['Fn::Sub']);
-    if (obj['Fn::GetAtt']) {
-      const [logicalId, attribute] = obj['Fn::GetAtt'] as [unknown, unknown];
-      return `<${flattenCfn(logicalId)}.${flattenCfn(attribute)}>`;
-    }
-    if (obj['Fn::ImportValue']) return flattenCfn(obj['Fn::ImportValue']);
-    if (obj.Ref) return `<${flattenCfn(obj.Ref)}>`;
-  }
-  return JSON.stringify(node);
-}

@@ -7,17 +7,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { addNagSuppressions, NagSuppression } from './private/nag';
 import {
-  addNagSuppressions,
   createLogGroup,
   millisString,
-  NagSuppression,
   partsArn,
   partsWildcardSuppression,
   StoreWiring,
   validateMemorySize,
   xrayWildcardSuppression,
-} from './reader';
+} from './private/wiring';
 import { ReconcilerFunction } from './reconciler-function';
 import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 

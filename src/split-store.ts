@@ -16,7 +16,9 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms';
-import { addNagSuppressions, SplitStoreReader, SplitStoreReaderOptions, StoreWiring } from './reader';
+import { addNagSuppressions } from './private/nag';
+import { StoreWiring } from './private/wiring';
+import { SplitStoreReader, SplitStoreReaderOptions } from './reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
 import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 import { checkKeyAttribute, checkKeyPrefix, exclusive, retentionDays } from './validation';

@@ -7,7 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { SplitStoreReader, SplitStoreReaderOptions, StoreWiring } from '../src/reader';
+import { StoreWiring } from '../src/private/wiring';
+import { SplitStoreReader, SplitStoreReaderOptions } from '../src/reader';
 import { ENV } from '../src/runtime/config';
 
 interface Fixture {

@@ -7,7 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { SplitStoreReader, StoreWiring } from '../src/reader';
+import { StoreWiring } from '../src/private/wiring';
+import { SplitStoreReader } from '../src/reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from '../src/reconciler';
 import { ENV } from '../src/runtime/config';
 

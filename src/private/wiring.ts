@@ -1,0 +1,101 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, IConstruct } from 'constructs';
+import { NagSuppression, nagFindingOf } from './nag';
+
+// What the store's Lambdas (reader, reconciler) share: the wiring to the store and the
+// helpers both constructs use.
+
+/**
+ * What `SplitStore` hands to the Lambdas it deploys: the store's resources and the
+ * environment that describes them.
+ *
+ * Internal to the library: not exported from `index.ts`.
+ */
+export interface StoreWiring {
+  /** The store's table. */
+  readonly table: dynamodb.ITable;
+  /** The store's (versioned) bucket. */
+  readonly bucket: s3.IBucket;
+  /**
+   * Customer managed key of the table and the bucket.
+   *
+   * @default - AWS owned (table) and S3 managed (bucket) encryption: no key permission
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Key prefix of the parts in the bucket, ends with '/'. */
+  readonly keyPrefix: string;
+  /** Environment variables describing the store (names in `runtime/config.ts` `ENV`). */
+  readonly environment: Record<string, string>;
+  /**
+   * Global secondary indexes a list may query.
+   *
+   * @default - the names in `environment[ENV.indexes]`; no index at all when absent
+   */
+  readonly indexNames?: string[];
+}
+
+/** The ARN pattern of every part of the store: `<bucketArn>/<keyPrefix>*`. */
+export function partsArn(wiring: StoreWiring): string {
+  return wiring.bucket.arnForObjects(`${wiring.keyPrefix}*`);
+}
+
+/** The IAM5 suppression of the `<bucketArn>/<keyPrefix>*` wildcard. */
+export function partsWildcardSuppression(scope: IConstruct, wiring: StoreWiring): NagSuppression {
+  return {
+    id: 'AwsSolutions-IAM5',
+    reason:
+      'Part keys are derived from item keys at run time; the wildcard is bounded by the store\'s key prefix, ' +
+      'so the function reaches the store\'s parts and no other object of the bucket.',
+    applies_to: [nagFindingOf(scope, partsArn(wiring))],
+  };
+}
+
+/** The IAM5 suppression of the X-Ray write actions, which support no resource-level permission. */
+export function xrayWildcardSuppression(): NagSuppression {
+  return {
+    id: 'AwsSolutions-IAM5',
+    reason:
+      'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permission: ' +
+      'the X-Ray documentation requires Resource "*". Added by Lambda when tracing is on.',
+    applies_to: ['Resource::*'],
+  };
+}
+
+/**
+ * Creates a Lambda's own log group. Deleted with the stack: it holds request logs, never
+ * item data, and a retained group would outlive every redeploy under a generated name
+ * nobody cleans up.
+ */
+export function createLogGroup(scope: Construct, retention?: logs.RetentionDays): logs.LogGroup {
+  return new logs.LogGroup(scope, 'LogGroup', {
+    retention: retention ?? logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
+
+/** A duration in milliseconds, as an environment variable value. */
+export function millisString(prop: string, duration: Duration): string {
+  if (!duration.isUnresolved()) return String(duration.toMilliseconds());
+  if (duration.unitLabel() !== 'millis') {
+    throw new Error(
+      `${prop} comes from a token in ${duration.unitLabel()}, which cannot be converted to milliseconds ` +
+      'before deployment. Give it as Duration.millis(token).',
+    );
+  }
+  return Token.asString(duration.toMilliseconds());
+}
+
+/** Refuses a Lambda memory size outside 128..10,240 MiB. */
+export function validateMemorySize(prop: string, memorySize: number): void {
+  if (Token.isUnresolved(memorySize)) return;
+  if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+    throw new Error(
+      `${prop} must be a whole number of MiB between 128 and 10240, got ${memorySize}. ` +
+      'Lambda accepts no other memory size.',
+    );
+  }
+}
