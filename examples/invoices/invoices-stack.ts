@@ -1,8 +1,8 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 // The package imports itself by name, as your app would. Inside this repository the name
-// is mapped to src/index.ts (jest: moduleNameMapper; ts-node: ./register.js; tsc: ./tsconfig.json
-// paths); eslint's import resolver does not read those mappings.
+// is mapped to src/index.ts (jest: moduleNameMapper; ts-node: ./register.js; tsc: `paths`
+// in test/tsconfig.json); eslint's import resolver does not read those mappings.
 // eslint-disable-next-line import/no-unresolved
 import { SplitStore } from 'cdk-split-store';
 import { Construct } from 'constructs';
