@@ -641,6 +641,24 @@ export class SplitStore extends Construct {
   }
 
   /**
+   * Permits an IAM principal to call the reference reader: `lambda:InvokeFunctionUrl` on its
+   * Function URL (when it has one) and `lambda:InvokeFunction` on the function. Lambda
+   * requires both for a Function URL with `AWS_IAM` auth created since October 2025; plain
+   * JSON invocations need only the second.
+   *
+   * @throws when the store has no reader (`readerEnabled: false`)
+   */
+  public grantInvokeReader(grantee: iam.IGrantable): iam.Grant {
+    if (!this.readerFunction) {
+      throw new Error(
+        'grantInvokeReader: this store has no reader (readerEnabled is false). ' +
+        'Enable the reader, or grant your principal access to the data with grantRead/grantWrite.',
+      );
+    }
+    return combine(this.readerFunction.grantInvoke(grantee), this.readerUrl?.grantInvokeUrl(grantee));
+  }
+
+  /**
    * Wires an application function to the store in one call: grants `access` and sets the
    * environment variables the store's runtime reads (`SPLIT_STORE_TABLE_NAME`,
    * `SPLIT_STORE_BUCKET_NAME`, `SPLIT_STORE_KEY_PREFIX`, `SPLIT_STORE_PARTITION_KEY`,

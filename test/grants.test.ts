@@ -171,6 +171,46 @@ describe('grantReadWrite', () => {
   });
 });
 
+describe('grantInvokeReader', () => {
+  test('grants lambda:InvokeFunction on the reader and lambda:InvokeFunctionUrl on its URL', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'TestStack');
+    const store = new SplitStore(stack, 'Store', { reconcilerEnabled: false });
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    // WHEN
+    store.grantInvokeReader(role);
+    // THEN
+    const readerArn = stack.resolve(store.readerFunction!.functionArn);
+    const statements = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: stack.getLogicalId(role.node.defaultChild as iam.CfnRole) }] },
+    });
+    const all = Object.values(statements).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(all).toContainEqual(expect.objectContaining({ Action: 'lambda:InvokeFunctionUrl', Resource: readerArn }));
+    expect(all).toContainEqual(expect.objectContaining({ Action: 'lambda:InvokeFunction' }));
+    expect(all.flatMap((st: any) => [st.Action].flat())).not.toContain('lambda:*');
+  });
+
+  test('grants only lambda:InvokeFunction when the reader has no Function URL', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'TestStack');
+    const store = new SplitStore(stack, 'Store', { reconcilerEnabled: false, reader: { functionUrl: false } });
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    // WHEN
+    store.grantInvokeReader(role);
+    // THEN
+    const all = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .flatMap((st: any) => [st.Action].flat());
+    expect(all).toContain('lambda:InvokeFunction');
+    expect(all).not.toContain('lambda:InvokeFunctionUrl');
+  });
+
+  test('fails when the store has no reader', () => {
+    const f = fixture();
+    expect(() => f.store.grantInvokeReader(f.role)).toThrow(/grantInvokeReader: this store has no reader \(readerEnabled is false\)/);
+  });
+});
+
 describe('brought resources', () => {
   test('grants use the brought table and its described indexes', () => {
     // GIVEN
