@@ -10,7 +10,8 @@
  * and records process.hrtime around `require()` of the bundle ("init"), then calls the
  * handler once against a closed loopback port ("first call": the SDK's lazily loaded
  * code — credential chain, HTTP handler, signer — runs on the first request, which on
- * Lambda is still inside the cold start). Runs of the variants are interleaved so they
+ * Lambda is still inside the cold start). The reader's first call is a split read of one
+ * part (GetObject and GetItem, so both clients run); the reconciler's, one SQS record. Runs of the variants are interleaved so they
  * share the machine's noise. Nothing here is a test assertion.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,7 +43,8 @@ const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000, 
 const event = asset.startsWith('reconciler')
   ? { Records: [{ messageId: 'm1', body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put',
       s3: { bucket: { name: 'bench-bucket' }, object: { key: 'items/bench-1/summary', versionId: 'v1' } } }] }) }] }
-  : { version: '2.0', rawPath: '/items/bench-1', rawQueryString: '', headers: {}, isBase64Encoded: false,
+  : { version: '2.0', rawPath: '/items/bench-1', rawQueryString: 'parts=summary', queryStringParameters: { parts: 'summary' },
+      headers: {}, isBase64Encoded: false,
       requestContext: { http: { method: 'GET', path: '/items/bench-1' } } };
 const done = (ok, error) => {
   const t2 = process.hrtime.bigint();

@@ -2,6 +2,7 @@
  * The machine a benchmark ran on, printed above every table: numbers from a 2-core
  * shared VM and from a laptop are not the same numbers.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
@@ -39,6 +40,19 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/** The commit the benchmark ran on ("abc1234", "+ local changes" when the tree differs), or 'unknown'. */
+export function codeVersion(cwd: string = process.cwd()): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], {
+      cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return dirty ? `${commit} + local changes in src/ or bench/` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 /** The machine header every benchmark prints before its table(s). */
 export function machineHeader(title: string, command: string): string {
   const m = machineInfo();
@@ -46,7 +60,7 @@ export function machineHeader(title: string, command: string): string {
     `## ${title}`,
     '',
     `- command: \`${command}\``,
-    `- date: ${m.date}`,
+    `- date: ${m.date}; code: commit ${codeVersion()}`,
     `- machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, ${m.platform}`,
     `- node: ${m.node}; load average (1 min) at start: ${m.loadAverage1m}`,
   ].join('\n');
