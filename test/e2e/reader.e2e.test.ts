@@ -65,7 +65,7 @@ describe('reference reader bundle, end to end', () => {
   });
 
   afterEach(() => {
-    s3server.setLatency({});
+    s3server?.setLatency({});
   });
 
   const partitionKey = () => plan.environment.SPLIT_STORE_PARTITION_KEY;
@@ -153,7 +153,11 @@ describe('reference reader bundle, end to end', () => {
   });
 
   test('refuses an overwrite with a stale revision (409) and changes nothing: same row, same current versions, no new versions', async () => {
-    const v2 = await putItem('inv-1', { expectedRevision: 1, attributes: { number: 'INV-0001', total: 2 }, parts: { summary: { json: { rev: 2 } } } });
+    const v2 = await putItem('inv-1', {
+      expectedRevision: 1,
+      attributes: { number: 'INV-0001', total: 2 },
+      parts: { summary: { json: { rev: 2 } }, lines: { body: `${LINES}\nrevision 2`, contentType: 'text/plain; charset=utf-8' } },
+    });
     expect({ status: v2.statusCode, body: v2.text }).toEqual({ status: 200, body: expect.stringContaining('revision') });
     const row2 = JSON.parse(v2.text) as PinnedRow;
     expect(row2.revision).toBe(2);

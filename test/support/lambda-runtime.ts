@@ -186,6 +186,7 @@ export class LambdaRuntime {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited = false;
+  private exitReason?: string;
   private readonly exit: Promise<void>;
 
   private constructor(private readonly child: ChildProcess, private readonly timeoutMs: number) {
@@ -194,11 +195,13 @@ export class LambdaRuntime {
       stream.on('data', (chunk: Buffer) => {
         const lines = (rest + chunk.toString('utf8')).split('\n');
         rest = lines.pop()!;
-        this.logs.push(...lines.filter((l) => l.length > 0));
+        // Long lines (a minified bundle's source in a stack trace) are cut to keep reports readable.
+        this.logs.push(...lines.filter((l) => l.length > 0).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}…` : l)));
       });
     }
-    this.exit = new Promise((resolve) => child.once('exit', () => {
+    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.exited = true;
+      this.exitReason = `the execution environment exited (${signal ?? `code ${code}`}); last log lines:\n${this.logs.slice(-10).join('\n')}`;
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
         p.resolve({
@@ -206,7 +209,7 @@ export class LambdaRuntime {
           contentType: p.contentType,
           chunks: p.chunks,
           totalMs: performance.now() - p.started,
-          error: { name: 'Runtime.ExitError', message: `the execution environment exited: ${this.logs.slice(-5).join('\n')}` },
+          error: { name: 'Runtime.ExitError', message: this.exitReason! },
         });
       }
       resolve();
@@ -340,7 +343,7 @@ export class LambdaRuntime {
 
   /** Sends an event and collects everything the handler produced, with arrival times. */
   public invokeRaw(event: unknown, onChunk?: (chunk: RawChunk, contentType: string | undefined) => void): Promise<RawInvocation> {
-    if (this.exited) return Promise.reject(new Error('the execution environment has exited'));
+    if (this.exited) return Promise.reject(new Error(this.exitReason ?? 'the execution environment has exited'));
     const id = this.nextId++;
     return new Promise<RawInvocation>((resolve) => {
       const pending: Pending = {
