@@ -4,7 +4,7 @@
  * versus the SDK left external and loaded from node_modules (what the Lambda Node.js
  * runtime offers with its built-in SDK), plus the bundled build without minification.
  *
- *   npx ts-node --transpile-only --project bench/tsconfig.json bench/cold-start.ts [--runs=25]
+ *   npx ts-node --transpile-only --project bench/tsconfig.json bench/cold-start.ts [--runs=40]
  *
  * Every run spawns `node -e`, stubs the `awslambda` global the Lambda runtime defines,
  * and records process.hrtime around `require()` of the bundle ("init"), then calls the
@@ -75,7 +75,7 @@ function runOnce(file: string, asset: string, env: NodeJS.ProcessEnv, cwd: strin
 
 function main(): void {
   const args = new BenchArgs();
-  const runs = args.integer('runs', 25, 1);
+  const runs = args.integer('runs', 40, 1);
   const tasks = lambdaBundleTasks();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'split-store-cold-start-'));
   // A closed loopback port: requests fail at once with ECONNREFUSED, never leave the machine.
@@ -128,7 +128,7 @@ function main(): void {
         ms(median(initSamples)), ms(percentile(initSamples, 95)), ms(median(firstSamples)), ms(median(total)),
       ];
     });
-    console.log(machineHeader('Cold start: Lambda asset size and module initialisation', COMMAND + (runs !== 25 ? ` --runs=${runs}` : '')));
+    console.log(machineHeader('Cold start: Lambda asset size and module initialisation', COMMAND + (process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : '')));
     console.log(`- ${runs} fresh \`node\` processes per build (after one warm-up each), interleaved; times in ms`);
     console.log('- init = `require()` of the bundle (module-scope code included); first call = the handler\'s first');
     console.log('  invocation against a closed loopback port (the SDK\'s lazily loaded code; the request itself fails at once)');

@@ -3,7 +3,7 @@
  * resources written by hand with aws-cdk-lib L2 constructs (bench/lib/synth-app.ts,
  * HandWrittenStore), as a ratio.
  *
- *   npx ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts [--stores=1,10,50] [--reps=5] [--stores-per-stack=10]
+ *   npx ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts [--stores=1,10,50] [--reps=7] [--stores-per-stack=10]
  *
  * Each measurement is a fresh Node.js process (bench/lib/synth-app.ts); the kinds are
  * interleaved so they share the machine's noise; the table reports medians. Stores are
@@ -50,7 +50,7 @@ function runOnce(kind: AppKind, stores: number, perStack: number, work: string):
 function main(): void {
   const args = new BenchArgs();
   const sizes = args.integers('stores', [1, 10, 50]);
-  const reps = args.integer('reps', 5, 1);
+  const reps = args.integer('reps', 7, 1);
   const perStack = args.integer('stores-per-stack', 10, 1);
   for (const asset of ['reader.lambda', 'reconciler.lambda']) {
     if (!fs.existsSync(path.join(ROOT, 'assets', asset, 'index.js'))) {

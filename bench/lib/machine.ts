@@ -57,7 +57,7 @@ export function codeVersion(cwd: string = process.cwd()): string {
 export function machineHeader(title: string, command: string): string {
   const m = machineInfo();
   return [
-    `## ${title}`,
+    `### ${title}`,
     '',
     `- command: \`${command}\``,
     `- date: ${m.date}; code: commit ${codeVersion()}`,
