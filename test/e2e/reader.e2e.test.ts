@@ -11,13 +11,14 @@
  */
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SplitStore } from '../../src';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
 import { createStoreFromTemplate, StorePlan } from '../support/from-template';
 import { LambdaRuntime, UrlResponse } from '../support/lambda-runtime';
+import { waitFor } from '../support/ports';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
@@ -201,6 +202,33 @@ describe('reference reader bundle, end to end', () => {
     // The slowdown really applied to these reads (a lower bound, machine-independent).
     expect(s3server.count('GetObject')).toBeGreaterThanOrEqual(2);
     for (const part of partLines) expect(part.atMs).toBeGreaterThanOrEqual(295);
+  });
+
+  test('an S3 error on one part fails that part only: the index line and the other part still go out', async () => {
+    await putItem('inv-3', { parts: { summary: { json: { ok: true } }, lines: { body: 'three' } } });
+    // Both the read of the current version and the re-fetch by version id are refused.
+    s3server.failNext('GetObject', { code: 'AccessDenied', key: `${prefix()}inv-3/lines`, count: 2 });
+    const response = await reader.invokeUrl('GET', '/items/inv-3', { query: { parts: 'summary,lines' } });
+    expect(response.statusCode).toBe(200);
+    const byType = (type: string) => response.lines.filter((l) => l.json?.type === type).map((l) => l.json);
+    expect(response.lines[0].json.type).toBe('index');
+    expect(byType('part').map((p) => [p.name, p.body])).toEqual([['summary', '{"ok":true}']]);
+    expect(byType('part-error').map((p) => [p.name, p.code])).toEqual([['lines', 'S3Error']]);
+    expect(byType('end')[0].errors.map((e: { name: string }) => e.name)).toEqual(['lines']);
+  });
+
+  test('reports a dangling pointer for a part whose pinned version is gone, and serves the rest', async () => {
+    const row = JSON.parse((await putItem('inv-4', { parts: { summary: { json: { n: 4 } }, lines: { body: 'four' } } })).text) as PinnedRow;
+    await s3.send(new DeleteObjectCommand({ Bucket: plan.bucketName, Key: `${prefix()}inv-4/lines`, VersionId: row.parts.lines.versionId }));
+    const response = await reader.invokeUrl('GET', '/items/inv-4', { query: { parts: 'summary,lines' } });
+    expect(response.statusCode).toBe(200);
+    const events = response.lines.map((l) => l.json);
+    expect(events.find((e) => e.type === 'part')).toMatchObject({ name: 'summary', body: '{"n":4}' });
+    expect(events.find((e) => e.type === 'part-error')).toMatchObject({ name: 'lines', code: 'DanglingPointer' });
+    // The EMF metric line goes to stdout, which may trail the response by a moment.
+    await waitFor(() => reader.jsonLogs.some((entry) => JSON.stringify(entry).includes('DanglingPointers')), {
+      timeoutMs: 5_000, what: 'a DanglingPointers metric line in the function log',
+    });
   });
 
   test('deletes the item: 404 afterwards, the old versions still listed as noncurrent behind delete markers', async () => {

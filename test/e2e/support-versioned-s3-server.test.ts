@@ -75,6 +75,20 @@ describe('versioned S3 test server instrumentation', () => {
     expect(server.versionsOf(bucket, 'faulty').map((v) => v.versionId)).toEqual([ok.VersionId]);
   });
 
+  test('failNext with a key fails only requests for that key', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'target', Body: 't' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bystander', Body: 'b' }));
+    server.failNext('GetObject', { code: 'AccessDenied', key: 'target', count: 2 });
+    const bystander = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'bystander' }));
+    expect(await bystander.Body!.transformToString()).toBe('b');
+    for (let i = 0; i < 2; i++) {
+      const error = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'target' })).catch((e) => e);
+      expect([error.name, error.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    }
+    const target = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'target' }));
+    expect(await target.Body!.transformToString()).toBe('t');
+  });
+
   test('an injected NoSuchKey on GetObject looks like S3\'s own', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'present', Body: 'x' }));
     server.failNext('GetObject', { code: 'NoSuchKey', message: 'The specified key does not exist.' });

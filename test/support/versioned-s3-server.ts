@@ -56,6 +56,8 @@ export interface InjectedS3Error {
   readonly message?: string;
   /** How many of the next requests of the operation fail. @default 1 */
   readonly count?: number;
+  /** Only requests for this object key count (and fail). @default any key */
+  readonly key?: string;
 }
 
 /** Options of {@link VersionedS3Server.start}. */
@@ -171,8 +173,8 @@ export class VersionedS3Server {
   }
 
   /**
-   * Makes the next `count` requests of `operation` fail with the given S3 error, before any
-   * effect (nothing is stored or deleted). The AWS SDK retries 5xx errors (3 attempts by
+   * Makes the next `count` requests of `operation` (for `key`, when given) fail with the given
+   * S3 error, before any effect (nothing is stored or deleted). The AWS SDK retries 5xx errors (3 attempts by
    * default), so a `count` of 1 with a 500 is invisible to a default client.
    */
   public failNext(operation: S3Operation, error: InjectedS3Error): void {
@@ -255,7 +257,7 @@ export class VersionedS3Server {
     this.log.push(entry);
 
     let response: S3Response;
-    const injected = this.takeFault(operation);
+    const injected = this.takeFault(operation, key || undefined);
     await delay(this.latency.delayFor(operation));
     try {
       if (injected) {
@@ -290,12 +292,13 @@ export class VersionedS3Server {
     });
   }
 
-  private takeFault(operation: S3Operation): InjectedS3Error | undefined {
+  private takeFault(operation: S3Operation, key: string | undefined): InjectedS3Error | undefined {
     const queue = this.faults.get(operation);
-    const fault = queue?.[0];
-    if (!queue || !fault) return undefined;
+    const index = queue?.findIndex((f) => f.key === undefined || f.key === key) ?? -1;
+    if (!queue || index < 0) return undefined;
+    const fault = queue[index];
     fault.remaining -= 1;
-    if (fault.remaining <= 0) queue.shift();
+    if (fault.remaining <= 0) queue.splice(index, 1);
     return fault;
   }
 
