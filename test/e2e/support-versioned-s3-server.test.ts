@@ -134,6 +134,30 @@ describe('versioned S3 test server instrumentation', () => {
     expect(server.versionsOf(bucket, 'bad-checksum')).toEqual([]);
   });
 
+  test('decodes a signed aws-chunked upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', async () => {
+    const payload = '5;chunk-signature=0123\r\nhello\r\n6;chunk-signature=4567\r\n world\r\n0;chunk-signature=89ab\r\n\r\n';
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = http.request(`${server.endpoint}/${bucket}/signed-chunks`, {
+        method: 'PUT',
+        headers: {
+          'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+          'content-encoding': 'aws-chunked',
+          'x-amz-decoded-content-length': '11',
+          'content-length': String(Buffer.byteLength(payload)),
+        },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    expect(status).toBe(200);
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'signed-chunks' }));
+    expect(await get.Body!.transformToString()).toBe('hello world');
+    expect(get.ContentEncoding).toBeUndefined();
+  });
+
   test('answers 501 NotImplemented to operations it does not implement', async () => {
     const res = await fetch(`${server.endpoint}/${bucket}?policy`);
     expect(res.status).toBe(501);
