@@ -55,12 +55,19 @@ interface Quirks {
   readonly truncatedListObjectsV2: boolean;
   /** Real S3 counts CommonPrefixes in KeyCount; s3rver 3.7 counts only Contents. */
   readonly keyCountIncludesCommonPrefixes: boolean;
+  /**
+   * In us-east-1, S3 answers 200 (and changes nothing) to a CreateBucket of a bucket you
+   * already own, "for legacy compatibility"; s3rver 3.7 answers 409 BucketAlreadyExists.
+   */
+  readonly recreateOwnBucketIs200: boolean;
 }
 
-const REAL_S3: Quirks = { decodesAwsChunked: true, truncatedListObjectsV2: true, keyCountIncludesCommonPrefixes: true };
+const REAL_S3: Quirks = { decodesAwsChunked: true, truncatedListObjectsV2: true, keyCountIncludesCommonPrefixes: true, recreateOwnBucketIs200: true };
 
 const SERVERS: Array<[string, () => Promise<Target>, Quirks]> = [
-  ['s3rver', () => startS3rver(), { decodesAwsChunked: false, truncatedListObjectsV2: false, keyCountIncludesCommonPrefixes: false }],
+  ['s3rver', () => startS3rver(), {
+    decodesAwsChunked: false, truncatedListObjectsV2: false, keyCountIncludesCommonPrefixes: false, recreateOwnBucketIs200: false,
+  }],
   ['versioned test server', () => VersionedS3Server.start(), REAL_S3],
 ];
 
@@ -120,6 +127,22 @@ describe.each(SERVERS)('S3 contract: %s', (_name, start, quirks) => {
 
     const missing = await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'no-such-bucket-here' })));
     expect(missing.$metadata.httpStatusCode).toBe(404);
+  });
+
+  test('refuses an invalid bucket name (InvalidBucketName, 400); re-creating an own bucket keeps its objects', async () => {
+    const invalid = await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'Not_Valid' })));
+    expect(invalid.name).toBe('InvalidBucketName');
+    expect(invalid.$metadata.httpStatusCode).toBe(400);
+
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept', Body: 'kept' }));
+    const again = s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    if (quirks.recreateOwnBucketIs200) {
+      expect((await again).$metadata.httpStatusCode).toBe(200);
+    } else {
+      expect((await s3Error(again)).$metadata.httpStatusCode).toBe(409);
+    }
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'kept' }));
+    expect(await get.Body!.transformToString()).toBe('kept');
   });
 
   test('PutObject returns ETag = quoted MD5 and GetObject returns the same bytes, type and length', async () => {
