@@ -9,9 +9,7 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-// eslint-disable-next-line import/no-extraneous-dependencies -- the AWS SDK is a devDependency bundled into the Lambda assets by esbuild
 import { S3Client } from '@aws-sdk/client-s3';
 
 /** The clients a store needs. */
