@@ -115,8 +115,8 @@ const RETRYABLE_ERRORS = new Set([
 /**
  * Creates the reader's streaming handler over a store.
  *
- * - Function URL requests: routes in /work/helpers/out/README-routes.md (the README's "Routes").
- *   A split read streams NDJSON: the index line, one line per part in the order parts
+ * - Function URL requests: the routes of {@link parseFunctionUrlRequest} (documented in the
+ *   README, "The reader's routes"). A split read streams NDJSON: the index line, one line per part in the order parts
  *   resolve, then an `end` trailer; each line is written the moment its event arrives.
  * - Plain invocations (`{ "operation": ... }`): one JSON document,
  *   `{ "ok": true, "result": ... }` or `{ "ok": false, "error": { statusCode, code, message } }`.
