@@ -1,7 +1,7 @@
 import { Writable } from 'stream';
 import type { StoreConfig } from '../../src/runtime/config';
 import {
-  createLazyReaderHandler, createReaderHandler, danglingPointerMetric, ReaderHandlerOptions, StoreOperations, streamOptionsFromEnv, toErrorBody,
+  createLazyReaderHandler, createReaderHandler, danglingPointerMetric, jsonLog, ReaderHandlerOptions, StoreOperations, streamOptionsFromEnv, toErrorBody,
 } from '../../src/runtime/handler';
 import { s3ForcePathStyle, sdkClientsFromEnv } from '../../src/runtime/handler-clients';
 import { encodeBody, isTextual, toJson } from '../../src/runtime/handler-ndjson';
@@ -847,4 +847,18 @@ test('a store whose get throws synchronously still gets an HTTP error answer', a
   const stream = await h.call(urlEvent('GET', '/items/a'));
   expect(stream.metadata?.statusCode).toBe(400);
   expect(stream.json.error.message).toBe('bad parts');
+});
+
+test('jsonLog writes one bare JSON line on stdout', () => {
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    jsonLog({ msg: 'hello', n: 1 });
+    expect(write).toHaveBeenCalledTimes(1);
+    const text = write.mock.calls[0][0] as string;
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(JSON.parse(text)).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), msg: 'hello', n: 1 });
+  } finally {
+    write.mockRestore();
+  }
 });
