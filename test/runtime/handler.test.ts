@@ -1,7 +1,8 @@
 import { Writable } from 'stream';
 import type { StoreConfig } from '../../src/runtime/config';
 import {
-  createLazyReaderHandler, createReaderHandler, danglingPointerMetric, jsonLog, ReaderHandlerOptions, StoreOperations, streamOptionsFromEnv, toErrorBody,
+  createLazyReaderHandler, createReaderHandler, danglingPointerMetric, jsonLog, ReaderHandlerOptions, StoreOperations,
+  streamOptionsFromEnv, toErrorBody,
 } from '../../src/runtime/handler';
 import { s3ForcePathStyle, sdkClientsFromEnv } from '../../src/runtime/handler-clients';
 import { encodeBody, isTextual, toJson } from '../../src/runtime/handler-ndjson';
