@@ -5,9 +5,10 @@
  */
 import { Writable } from 'stream';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../src/runtime/config';
 import { createReaderHandler, ReaderHandler } from '../../src/runtime/handler';
+import { partKey } from '../../src/runtime/keys';
 import { SplitStoreClient } from '../../src/runtime/store';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
 import { VersionedS3Server } from '../support/versioned-s3-server';
@@ -58,6 +59,7 @@ describe('reader handler over the store, against local emulators', () => {
   let dynamodb: DynamoDBClient;
   let s3: S3Client;
   let handler: ReaderHandler;
+  const logs: Array<Record<string, unknown>> = [];
 
   async function call(method: string, path: string, query = '', body?: unknown): Promise<Response> {
     const response = new Response();
@@ -80,7 +82,7 @@ describe('reader handler over the store, against local emulators', () => {
     const store = new SplitStoreClient({ config: CONFIG, dynamodb, s3, log: () => undefined });
     handler = createReaderHandler(store, {
       config: CONFIG,
-      log: () => undefined,
+      log: (entry) => logs.push(entry),
       httpResponseStream: (stream, metadata) => {
         Object.assign(stream, { statusCode: metadata.statusCode, headers: metadata.headers });
         return stream;
@@ -178,6 +180,22 @@ describe('reader handler over the store, against local emulators', () => {
     // The row came from DynamoDB while both S3 reads were still delayed.
     expect(index.atMs).toBeLessThan(first.atMs);
     expect(index.atMs).toBeLessThan(second.atMs);
+  });
+
+  test('a pinned version that no longer exists is a DanglingPointer part error and a metric; the other part is served', async () => {
+    const put = await call('PUT', '/items/dangling', '', { parts: { summary: { body: summary }, lines: { body: lines } } });
+    // Something outside the protocol (a lifecycle rule, a person) removed the pinned version.
+    await s3.send(new DeleteObjectCommand({
+      Bucket: CONFIG.bucketName, Key: partKey(CONFIG, { id: 'dangling' }, 'lines'), VersionId: put.json.parts.lines.versionId,
+    }));
+    logs.length = 0;
+    const read = await call('GET', '/items/dangling', 'parts=summary,lines');
+    expect(read.statusCode).toBe(200);
+    const byName = Object.fromEntries(read.lines.filter((l) => l.name).map((l) => [l.name, l]));
+    expect(byName.summary).toMatchObject({ type: 'part', body: summary });
+    expect(byName.lines).toMatchObject({ type: 'part-error', code: 'DanglingPointer' });
+    expect(read.lines.at(-1)).toMatchObject({ type: 'end', errors: [expect.objectContaining({ name: 'lines', code: 'DanglingPointer' })] });
+    expect(logs.find((l) => l._aws !== undefined)).toMatchObject({ TableName: CONFIG.tableName, DanglingPointers: 1 });
   });
 
   test('a bad part name is refused before anything is written', async () => {
