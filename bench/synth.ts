@@ -19,7 +19,7 @@ import { ROOT } from './lib/bundles';
 import { machineHeader } from './lib/machine';
 import { median, ratio } from './lib/stats';
 import type { AppKind, SynthResult } from './lib/synth-app';
-import { ms, renderTable, times } from './lib/table';
+import { bytes, ms, renderTable, times } from './lib/table';
 
 const COMMAND = 'npx ts-node --transpile-only --project bench/tsconfig.json bench/synth.ts';
 const KINDS: readonly AppKind[] = ['construct', 'handwritten'];
@@ -83,6 +83,7 @@ function main(): void {
     return [
       String(stores), String(construct[0].stacks),
       String(count(construct[0])), String(count(hand[0])),
+      bytes(construct[0].templateBytes), bytes(hand[0].templateBytes),
       ms(median(construct.map((r) => r.constructMs))), ms(median(construct.map((r) => r.synthMs))), ms(median(construct.map(total))),
       ms(median(hand.map((r) => r.constructMs))), ms(median(hand.map((r) => r.synthMs))), ms(median(hand.map(total))),
       times(ratio(median(construct.map(total)), median(hand.map(total)))),
@@ -96,6 +97,7 @@ function main(): void {
   console.log(renderTable([
     { header: 'stores', align: 'right' }, { header: 'stacks', align: 'right' },
     { header: 'resources (SplitStore)', align: 'right' }, { header: 'resources (by hand)', align: 'right' },
+    { header: 'templates (SplitStore)', align: 'right' }, { header: 'templates (by hand)', align: 'right' },
     { header: 'SplitStore build', align: 'right' }, { header: 'SplitStore synth', align: 'right' }, { header: 'SplitStore total', align: 'right' },
     { header: 'by hand build', align: 'right' }, { header: 'by hand synth', align: 'right' }, { header: 'by hand total', align: 'right' },
     { header: 'ratio (total)', align: 'right' },

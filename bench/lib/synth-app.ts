@@ -10,6 +10,7 @@
  * can be checked for a fair comparison. Module loading (aws-cdk-lib, our src/) happens
  * before the clock starts and is not measured.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -124,6 +125,8 @@ export interface SynthResult {
   readonly synthMs: number;
   /** CloudFormation resource counts by type, summed over the stacks. */
   readonly resources: Record<string, number>;
+  /** Size of the synthesized templates (JSON as written to the cloud assembly), summed, bytes. */
+  readonly templateBytes: number;
 }
 
 type StoreFactory = (scope: Construct, id: string) => void;
@@ -152,12 +155,14 @@ export function synthesize(kind: AppKind, stores: number, storesPerStack: number
   const assembly = app.synth();
   const t2 = performance.now();
   const resources: Record<string, number> = {};
+  let templateBytes = 0;
   for (const stack of assembly.stacks) {
+    templateBytes += fs.statSync(path.join(assembly.directory, stack.templateFile)).size;
     for (const resource of Object.values((stack.template.Resources ?? {}) as Record<string, { Type: string }>)) {
       resources[resource.Type] = (resources[resource.Type] ?? 0) + 1;
     }
   }
-  return { kind, stores, stacks: stacks.length, constructMs: t1 - t0, synthMs: t2 - t1, resources };
+  return { kind, stores, stacks: stacks.length, constructMs: t1 - t0, synthMs: t2 - t1, resources, templateBytes };
 }
 
 if (require.main === module) {
