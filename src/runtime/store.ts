@@ -309,7 +309,8 @@ export class SplitStoreClient {
       // The condition is fixed before any part is put (see docs/PROTOCOL.md, "read before put").
       let revision: number;
       let condition: string;
-      const names: Record<string, string> = { '#pk': this.config.partitionKey.name, '#proto': PROTOCOL_ATTRIBUTE };
+      // DynamoDB refuses unused expression attribute names: add each one with its use.
+      const names: Record<string, string> = { '#proto': PROTOCOL_ATTRIBUTE };
       const values: Record<string, AttributeValue> = {};
       let expected: number | undefined = req.expectedRevision;
       if (unconditional) {
@@ -319,6 +320,7 @@ export class SplitStoreClient {
       if (expected === undefined) {
         revision = 1;
         condition = 'attribute_not_exists(#pk)';
+        names['#pk'] = this.config.partitionKey.name;
       } else {
         revision = expected + 1;
         condition = '#rev = :expected';
@@ -413,11 +415,8 @@ export class SplitStoreClient {
     let committed: IndexRow;
     try {
       this.checkDeadline(start, req.key);
-      const names: Record<string, string> = {
-        '#rev': REVISION_ATTRIBUTE,
-        '#parts': PARTS_ATTRIBUTE,
-        '#proto': PROTOCOL_ATTRIBUTE,
-      };
+      // DynamoDB refuses unused expression attribute names: '#parts' only when pins change.
+      const names: Record<string, string> = { '#rev': REVISION_ATTRIBUTE, '#proto': PROTOCOL_ATTRIBUTE };
       const values: Record<string, AttributeValue> = {
         ':expected': { N: String(current.revision) },
         ':one': { N: '1' },
@@ -438,6 +437,7 @@ export class SplitStoreClient {
         names[`#r${i}`] = name;
         removes.push(`#parts.#r${i}`);
       });
+      if (Object.keys(written.pins).length > 0 || removed.length > 0) names['#parts'] = PARTS_ATTRIBUTE;
       try {
         const out = await this.ddb.send(new UpdateItemCommand({
           TableName: this.config.tableName,
