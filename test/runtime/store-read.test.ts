@@ -279,6 +279,18 @@ describe('get', () => {
     expect(s3.calls()).toHaveLength(0);
   });
 
+  test('a body given as a stream of chunks is read fully', async () => {
+    async function* chunks() {
+      yield bytes('{"a":');
+      yield '1}';
+    }
+    s3.on(GetObjectCommand).resolves({ VersionId: 's1', ETag: '"s1-etag"', Body: chunks() as never });
+    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row({ summary: pin('s1', '{"a":1}') })) });
+    const part = byName(await collect(client().get({ key: { id: 'a' }, parts: ['summary'] }))).summary;
+    expect(part).toMatchObject({ type: 'part', versionId: 's1' });
+    expect(text((part as { body: Uint8Array }).body)).toBe('{"a":1}');
+  });
+
   test('a body whose size differs from the pin is not served', async () => {
     s3.on(GetObjectCommand).resolves(object('s1', '{"longer":true}'));
     ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row({ summary: pin('s1', '{}') })) });

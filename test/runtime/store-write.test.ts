@@ -362,6 +362,44 @@ describe('put', () => {
   });
 });
 
+describe('after the commit', () => {
+  test('a removed part whose delete marker keeps failing is logged; the committed write still succeeds', async () => {
+    ddb.on(PutItemCommand).resolves({ Attributes: encodeRow(config, storedRow(1, { old: pin('o-1') })) });
+    s3.on(DeleteObjectCommand).rejects(new Error('network'));
+    const row = await client().put({ key: { id: 'a' }, expectedRevision: 1 });
+    expect(row.revision).toBe(2);
+    expect(deletedVersions()).toHaveLength(3);
+    expect(logs).toEqual([expect.objectContaining({
+      level: 'warn',
+      message: 'could not retire a removed part: its last version stays current (harmless, not pinned)',
+      s3Key: 'items/a/old',
+    })]);
+    // No marker was placed, so there is nothing to re-check.
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
+
+  test('updateParts: an ambiguous commit that landed is a success, nothing compensated', async () => {
+    const current = storedRow(4, { summary: pin('s-4') });
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: encodeRow(config, current) })
+      .resolves({ Item: encodeRow(config, storedRow(5, { summary: pin('items/a/summary@v1') })) });
+    ddb.on(UpdateItemCommand).rejects(new InternalServerError({ message: 'timeout', $metadata: { httpStatusCode: 500 } }));
+    const row = await client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } });
+    expect(row.revision).toBe(5);
+    expect(deletedVersions()).toEqual([]);
+  });
+
+  test('updateParts: an ambiguous commit that did not land is compensated, 503', async () => {
+    const current = storedRow(4, { summary: pin('s-4') });
+    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
+    ddb.on(UpdateItemCommand).rejects(new InternalServerError({ message: 'timeout', $metadata: { httpStatusCode: 500 } }));
+    await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
+      new UnavailableError('DynamoDB UpdateItem failed (InternalServerError: timeout); retry the request'),
+    );
+    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
+  });
+});
+
 describe('validation: bad input writes nothing', () => {
   test.each([
     ['an invalid part name', { key: { id: 'a' }, parts: { Bad: { body: 'x' } } }, /invalid part name "Bad"/],
