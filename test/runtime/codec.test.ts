@@ -1,4 +1,3 @@
-import { StoreConfig } from '../../src/runtime/config';
 import {
   decodeRow,
   encodeRow,
@@ -8,18 +7,30 @@ import {
   RESERVED_ATTRIBUTES,
   UnsupportedRowError,
 } from '../../src/runtime/codec';
+import { StoreConfig } from '../../src/runtime/config';
 import { IndexRow, ValidationError } from '../../src/runtime/types';
 
 const config: StoreConfig = {
-  tableName: 't', bucketName: 'b', keyPrefix: 'items/', indexes: [], writerDeadlineMs: 20_000,
-  partitionKey: { name: 'tenant', type: 'S' }, sortKey: { name: 'seq', type: 'N' },
+  tableName: 't',
+  bucketName: 'b',
+  keyPrefix: 'items/',
+  indexes: [],
+  writerDeadlineMs: 20_000,
+  partitionKey: { name: 'tenant', type: 'S' },
+  sortKey: { name: 'seq', type: 'N' },
 };
 
 const row: IndexRow = {
   key: { tenant: 'acme', seq: 7 },
   attributes: {
-    tenant: 'acme', seq: 7, number: 'INV-7', total: 12.5, paid: false, tags: ['a', 'b'],
-    customer: { name: 'Ada', vat: null }, nested: { deep: { list: [1, { x: 'y' }] } },
+    tenant: 'acme',
+    seq: 7,
+    number: 'INV-7',
+    total: 12.5,
+    paid: false,
+    tags: ['a', 'b'],
+    customer: { name: 'Ada', vat: null },
+    nested: { deep: { list: [1, { x: 'y' }] } },
   },
   revision: 3,
   parts: {
