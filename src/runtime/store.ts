@@ -104,7 +104,11 @@ export interface SplitStoreClientOptions {
   readonly onDanglingPointer?: (pointer: DanglingPointer) => void;
   /** Where warnings go (failed compensations, retired parts). @default one JSON line on console.warn */
   readonly log?: (entry: LogEntry) => void;
-  /** Pause between attempts of a compensating delete, ms (doubled each attempt). @default 50 */
+  /**
+   * Base pause between retries, ms: compensating deletes wait this, doubled each attempt; an
+   * unconditional put that lost a race waits a random time up to this times 2^attempt.
+   * @default 50
+   */
   readonly retryDelayMs?: number;
 }
 
@@ -364,7 +368,11 @@ export class SplitStoreClient {
       } catch (e) {
         if (e instanceof AmbiguousCommitError) throw e.reported;
         await this.compensate(written.created, e);
-        if (e instanceof ConflictError && unconditional && attempt < UNCONDITIONAL_PUT_ATTEMPTS) continue;
+        if (e instanceof ConflictError && unconditional && attempt < UNCONDITIONAL_PUT_ATTEMPTS) {
+          // Full jitter, so that writers racing on one item do not collide again in lockstep.
+          await sleep(Math.random() * this.retryDelayMs * 2 ** attempt);
+          continue;
+        }
         throw dynamoError(e, 'PutItem');
       }
       const removed = replaced ? Object.keys(replaced.parts).filter(name => !(name in written.pins)) : [];
