@@ -532,7 +532,10 @@ export class SplitStoreClient {
   /**
    * A split read. Nothing happens until the first `next()`: then a GetObject for every
    * part named in `parts` goes out first, then the GetItem. Yields the index row as soon
-   * as it arrives, then each part (or part error) in the order they resolve.
+   * as it arrives, then each part (or part error) in the order they resolve. When `parts`
+   * is undefined the pins are unknown until the row arrives: the row is read first and each
+   * pinned version is then fetched by VersionId (name the parts to have S3 start first).
+   * The per-part timeout runs from the moment the part's first request is sent.
    *
    * Throws (from the first `next()`) ValidationError, NotFoundError (S3 requests aborted)
    * or UnavailableError (DynamoDB failed).
