@@ -731,7 +731,7 @@ export class SplitStoreClient {
       if (body.byteLength !== pin.size) {
         return failure('S3Error', `part "${name}" version ${pin.versionId} is ${body.byteLength} bytes, the pin says ${pin.size}`);
       }
-      if (s3Etag !== undefined && stripQuotes(s3Etag) !== stripQuotes(pin.etag)) {
+      if (s3Etag !== undefined && pin.etag !== '' && stripQuotes(s3Etag) !== stripQuotes(pin.etag)) {
         return failure('S3Error', `part "${name}" version ${pin.versionId} has ETag ${s3Etag}, the pin says ${pin.etag}`);
       }
       let contentType = pin.contentType;

@@ -305,6 +305,13 @@ describe('get', () => {
     expect(part).toMatchObject({ type: 'part-error', code: 'S3Error', message: 'part "summary" version s1 has ETag "other", the pin says "right"' });
   });
 
+  test('a pin without an ETag (none was returned on write) is checked by size only', async () => {
+    s3.on(GetObjectCommand).resolves(object('s1', '{}', '"whatever"'));
+    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row({ summary: pin('s1', '{}', '') })) });
+    const part = byName(await collect(client().get({ key: { id: 'a' }, parts: ['summary'] }))).summary;
+    expect(part).toMatchObject({ type: 'part', versionId: 's1' });
+  });
+
   test('field projection per part; a non-JSON part fails with ProjectionError alone', async () => {
     const summary = '{"total":3,"customer":{"name":"Ada","vat":"X"}}';
     s3.on(GetObjectCommand, { Key: 'items/a/summary' }).resolves(object('s1', summary));
