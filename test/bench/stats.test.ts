@@ -1,6 +1,6 @@
 import { BenchArgs } from '../../bench/lib/args';
 import { bootstrapInterval, mean, median, pairedRatios, percentile, ratio, summarize } from '../../bench/lib/stats';
-import { renderTable } from '../../bench/lib/table';
+import { bytes, ms, renderTable, times } from '../../bench/lib/table';
 
 describe('percentile', () => {
   test('interpolates linearly between the closest ranks (type 7)', () => {
@@ -135,6 +135,13 @@ describe('renderTable', () => {
 
   test('escapes pipes inside cells', () => {
     expect(renderTable(['a'], [['x|y']])).toContain('x\\|y');
+  });
+
+  test('formats milliseconds, ratios and sizes', () => {
+    expect(ms(12.345)).toBe('12.3');
+    expect(times(1.074)).toBe('1.07×');
+    expect(bytes(1023)).toBe('1023 B');
+    expect(bytes(1536)).toBe('1.5 KiB');
   });
 
   test('fails when a row has the wrong number of cells', () => {
