@@ -317,9 +317,10 @@ export class SplitStoreClient {
       const names: Record<string, string> = { '#proto': PROTOCOL_ATTRIBUTE };
       const values: Record<string, AttributeValue> = {};
       let expected: number | undefined = req.expectedRevision;
+      let readBefore: IndexRow | undefined;
       if (unconditional) {
-        const current = await this.readRow(req.key, 'read before an unconditional put');
-        expected = current?.revision;
+        readBefore = await this.readRow(req.key, 'read before an unconditional put');
+        expected = readBefore?.revision;
       }
       if (expected === undefined) {
         revision = 1;
@@ -364,6 +365,8 @@ export class SplitStoreClient {
           const verified = await this.verifyAmbiguousCommit(e, req.key, written);
           if (!verified) throw e;
           committed = verified;
+          // Our commit was conditional on the row read, so that is the row it replaced.
+          replaced = readBefore;
         }
       } catch (e) {
         if (e instanceof AmbiguousCommitError) throw e.reported;

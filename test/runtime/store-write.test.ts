@@ -257,6 +257,16 @@ describe('put', () => {
     expect(deletedVersions()).toEqual([]);
   });
 
+  test('unconditional put, ambiguous commit that did land: the parts of the row it replaced are retired', async () => {
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: encodeRow(config, storedRow(1, { old: pin('o-1') })) })
+      .resolves({ Item: encodeRow(config, storedRow(2, { summary: pin('items/a/summary@v1') })) });
+    ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
+    const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } });
+    expect(row.revision).toBe(2);
+    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/old' }]);
+  });
+
   test('ambiguous commit error and the row cannot be read: no compensation (the reconciler decides), 503', async () => {
     ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
     ddb.on(GetItemCommand).rejects(new InternalServerError({ message: 'still down', $metadata: { httpStatusCode: 500 } }));
