@@ -15,8 +15,13 @@ export const TABLE_READ_ACTIONS = [
   'dynamodb:DescribeTable',
 ];
 
-/** DynamoDB actions to write index rows, on the table. */
+/**
+ * DynamoDB actions to write index rows, on the table. GetItem is part of writing: a writer
+ * reads the row's revision before an unconditional put or a parts update, tells a missing
+ * row (404) from a revision conflict (409) on delete, and checks an ambiguous commit.
+ */
 export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',

@@ -244,6 +244,14 @@ function grantReaderAccess(role: iam.IRole, wiring: StoreWiring): void {
     ],
     resources: [partsArn(wiring)],
   }));
+  // Without ListBucket, S3 answers a GET of a missing object or version with 403 instead of
+  // 404, and a dangling pointer (a pinned version that is gone) would be reported as a
+  // generic S3Error instead of DanglingPointer (and missed by its metric).
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'MissingKeysAre404',
+    actions: ['s3:ListBucket'],
+    resources: [wiring.bucket.bucketArn],
+  }));
   if (wiring.encryptionKey) {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'StoreKey',

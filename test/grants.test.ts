@@ -15,7 +15,7 @@ const TABLE_READ = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
 ];
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+const TABLE_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
 const PARTS_READ = ['s3:GetObject', 's3:GetObjectVersion'];
 const PARTS_WRITE = ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'];
 const KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];

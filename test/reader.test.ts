@@ -203,6 +203,12 @@ describe('SplitStoreReader defaults', () => {
         Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(f.bucket), 'Arn'] }, '/items/*']] },
       },
+      {
+        Sid: 'MissingKeysAre404',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [id(f.bucket), 'Arn'] },
+      },
     ]);
     const actions = allActions(statements);
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
