@@ -157,6 +157,29 @@ describe('reader handler over the store, against local emulators', () => {
     expect(gone.json.error.code).toBe('NotFound');
   });
 
+  test('a write with a stale revision is a 409 and changes nothing', async () => {
+    await call('PUT', '/items/stale', '', { parts: { summary: { body: summary } }, create: true });
+    const before = await call('GET', '/items/stale', 'parts=summary');
+    s3server.resetStats();
+    const stale = await call('PUT', '/items/stale', '', { attributes: { total: 1 }, parts: { summary: { body: '{}' } }, expectedRevision: 7 });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json.error.code).toBe('Conflict');
+    // The version the failed write put was deleted again: the pinned one is current.
+    expect(s3server.count('DeleteObject')).toBe(1);
+    const after = await call('GET', '/items/stale', 'parts=summary');
+    expect(after.lines[0].row).toEqual(before.lines[0].row);
+    expect(after.lines[1]).toMatchObject({ body: summary, refetched: false });
+  });
+
+  test('an unconditional PUT over an item answers 200 with the next revision', async () => {
+    await call('PUT', '/items/over', '', { parts: { summary: { body: summary } }, create: true });
+    const again = await call('PUT', '/items/over', '', { parts: { summary: { body: '{"total": 43}' } } });
+    expect(again.statusCode).toBe(200);
+    expect(again.json.revision).toBe(2);
+    const read = await call('GET', '/items/over', 'parts=summary');
+    expect(read.lines[1].body).toBe('{"total": 43}');
+  });
+
   test('a plain invocation gets the same split read as one document', async () => {
     await call('PUT', '/items/doc', '', { parts: { summary: { body: summary }, lines: { body: lines } } });
     const response = new Response();
