@@ -98,7 +98,15 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the test process dies without calling stop() (a killed jest worker), take Java with it.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    process.off('exit', killOnExit);
+    resolve();
+  }));
   let spawnError: Error | undefined;
   child.once('error', (e) => {
     spawnError = e;

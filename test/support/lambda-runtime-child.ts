@@ -179,6 +179,8 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
 }
 
 function main(): void {
+  // The parent (a test or a benchmark) went away: an execution environment never outlives it.
+  process.once('disconnect', () => process.exit(0));
   const bundle = process.env.LAMBDA_RUNTIME_EMULATOR_BUNDLE!;
   const exportName = process.env.LAMBDA_RUNTIME_EMULATOR_EXPORT ?? 'handler';
   delete process.env.LAMBDA_RUNTIME_EMULATOR_BUNDLE;
