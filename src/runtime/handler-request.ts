@@ -78,7 +78,10 @@ const ITEM_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'];
 export function parseFunctionUrlRequest(event: FunctionUrlEvent, config: StoreConfig, options: ParseOptions = {}): Operation {
   const method = event.requestContext.http.method.toUpperCase();
   const rawPath = event.rawPath ?? event.requestContext.http.path ?? '/';
-  const trimmed = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+  // A base URL with a trailing slash joined to '/items' gives '//items': accept it. Inner empty
+  // segments stay, so an empty key value is refused rather than silently skipped.
+  const leading = rawPath.replace(/^\/{2,}/, '/');
+  const trimmed = leading.length > 1 && leading.endsWith('/') ? leading.slice(0, -1) : leading;
   const segments = trimmed.split('/').slice(1).map(decodeSegment);
   if (segments[0] !== 'items') {
     throw new RouteError(404, `no route for ${JSON.stringify(rawPath)}: the reader serves /items and /items/${keyPattern(config)}`);

@@ -319,6 +319,7 @@ describe('Function URL routes', () => {
     ['list of the table by partition value', '/items', 'pk=7&order=asc', COMPOSITE,
       { kind: 'list', request: { partitionValue: 7, ascending: true } }],
     ['list with nothing', '/items/', '', CONFIG, { kind: 'list', request: {} }],
+    ['a base URL with a trailing slash', '//items/a', '', CONFIG, { kind: 'get', request: { key: { id: 'a' } } }],
     ['read with parts and fields', '/items/inv%2F1', 'parts=summary,lines&fields=summary:total,lines:items.0,summary:currency', CONFIG,
       { kind: 'get', route: 'GET /items/{id}', request: { key: { id: 'inv/1' }, parts: ['summary', 'lines'], fields: { summary: ['total', 'currency'], lines: ['items.0'] } } }],
     ['read of the index row only (parts=)', '/items/a', 'parts=', CONFIG, { kind: 'get', request: { key: { id: 'a' }, parts: [] } }],
