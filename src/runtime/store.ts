@@ -239,8 +239,25 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * Gives an S3 response body an 'error' listener as soon as we hold it. The SDK wraps bodies in
+ * a checksum-validating stream that emits 'error' when the bytes do not match the checksum
+ * header, which is what a body destroyed or abandoned before its end looks like; an 'error'
+ * without a listener would crash the process and every read in it, where it must fail (at
+ * most) one part. Consumers still see the error: readBody's own listeners reject.
+ */
+function guardBody<T>(body: T): T {
+  const emitter = body as { on?: (event: string, listener: (e: unknown) => void) => unknown } | undefined;
+  try {
+    emitter?.on?.('error', () => { /* handled where the body is consumed, or deliberately dropped */ });
+  } catch {
+    // not an event emitter: nothing can go unhandled
+  }
+  return body;
+}
+
 function discardBody(body: unknown): void {
-  const destroyable = body as { destroy?: () => void } | undefined;
+  const destroyable = guardBody(body) as { destroy?: () => void } | undefined;
   try {
     destroyable?.destroy?.();
   } catch {
@@ -668,7 +685,10 @@ export class SplitStoreClient {
         Bucket: this.config.bucketName,
         Key: partKey(this.config, key, name),
       }), { abortSignal: requestController.signal }).then(
-        out => ({ ok: true as const, out }),
+        out => {
+          guardBody(out.Body);
+          return { ok: true as const, out };
+        },
         error => ({ ok: false as const, error }),
       );
       fetch.current = { controller: requestController, outcome };
@@ -715,7 +735,10 @@ export class SplitStoreClient {
             Bucket: this.config.bucketName,
             Key: partKey(this.config, key, name),
             VersionId: pin.versionId,
-          }), { abortSignal: signal }), signal);
+          }), { abortSignal: signal }).then((o) => {
+            guardBody(o.Body);
+            return o;
+          }), signal);
         } catch (e) {
           if (!signal.aborted && isNotFound(e)) {
             this.danglingPointers++;
