@@ -14,6 +14,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType } from 'aws-cdk-lib/aws-dynamodb';
 import { SplitStore } from '../../src';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
 import { createStoreFromTemplate, StorePlan } from '../support/from-template';
@@ -43,7 +44,10 @@ describe('reference reader bundle, end to end', () => {
 
   beforeAll(async () => {
     const stack = new Stack(new App(), 'ReaderE2E');
-    new SplitStore(stack, 'Store', { removalPolicy: RemovalPolicy.DESTROY });
+    new SplitStore(stack, 'Store', {
+      removalPolicy: RemovalPolicy.DESTROY,
+      globalSecondaryIndexes: [{ indexName: 'byCustomer', partitionKey: { name: 'customer', type: AttributeType.STRING } }],
+    });
     const template = Template.fromStack(stack).toJSON();
 
     [ddb, s3server] = await Promise.all([startDynamoDbLocal(), VersionedS3Server.start()]);
@@ -103,7 +107,7 @@ describe('reference reader bundle, end to end', () => {
 
   test('writes an item with two parts, each pinned to the version now current in S3', async () => {
     const response = await putItem('inv-1', {
-      attributes: { number: 'INV-0001', total: 1234.5 },
+      attributes: { number: 'INV-0001', total: 1234.5, customer: 'c-1' },
       parts: { summary: { body: SUMMARY }, lines: { body: LINES, contentType: 'text/plain; charset=utf-8' } },
     });
     expect(response.statusCode).toBe(201);
@@ -143,13 +147,18 @@ describe('reference reader bundle, end to end', () => {
     expect(Buffer.from(part.body, part.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8')).toBe(LINES);
   });
 
-  test('lists index rows without a single S3 request', async () => {
-    await putItem('inv-2', { attributes: { number: 'INV-0002' }, parts: { summary: { json: { total: 2 } } } });
+  test('lists index rows, by the table and by a global secondary index, without a single S3 request', async () => {
+    await putItem('inv-2', { attributes: { number: 'INV-0002', customer: 'c-2' }, parts: { summary: { json: { total: 2 } } } });
     s3server.resetStats();
     const response = await reader.invokeUrl('GET', '/items', { query: { limit: '10' } });
     expect(response.statusCode).toBe(200);
     const ids = (JSON.parse(response.text).items as PinnedRow[]).map((row) => row.attributes[partitionKey()]).sort();
     expect(ids).toEqual(['inv-1', 'inv-2']);
+
+    // The template's global secondary index exists locally and a list by it stays in DynamoDB too.
+    const byCustomer = await reader.invokeUrl('GET', '/items', { query: { index: 'byCustomer', pk: 'c-2' } });
+    expect(byCustomer.statusCode).toBe(200);
+    expect((JSON.parse(byCustomer.text).items as PinnedRow[]).map((row) => row.attributes[partitionKey()])).toEqual(['inv-2']);
     expect(s3server.count()).toBe(0);
   });
 
