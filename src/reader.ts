@@ -19,6 +19,27 @@ import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 /**
  * Options for the reference reader Lambda that `SplitStore` deploys: split reads
  * streamed over a Function URL, consistent writes, lists.
+ *
+ * Routes of its Function URL (`{pk}`/`{sk}` are the item's key values, percent-encoded;
+ * no `{sk}` segment when the table has no sort key):
+ *
+ * | Method | Path | Answer |
+ * |---|---|---|
+ * | GET | `/items/{pk}[/{sk}]?parts=a,b&fields=a:x.y` | NDJSON split read (below) |
+ * | GET | `/items?limit=&cursor=&index=&pk=&order=asc\|desc` | JSON page of index rows; never reads S3 |
+ * | PUT | `/items/{pk}[/{sk}]` body `{attributes, parts, expectedRevision?, create?}` | JSON row (201 new, 200 replaced) |
+ * | PATCH | `/items/{pk}[/{sk}]` body `{parts?, removeParts?, attributes?, expectedRevision?}` | JSON row |
+ * | DELETE | `/items/{pk}[/{sk}]?expectedRevision=n` | JSON `{deleted: row}` |
+ * | GET | `/items/{pk}[/{sk}]/parts/{part}/url?expiresIn=` | JSON `{url, versionId}`, a presigned GET pinned to the version |
+ *
+ * The split read answers `application/x-ndjson`, one JSON object per line, each written
+ * the moment it is known: first `{"type":"index","row":...}` (as soon as DynamoDB answers),
+ * then one `{"type":"part",...}` or `{"type":"part-error",...}` line per requested part in
+ * the order the parts resolve, then `{"type":"end","timings":...,"errors":[...]}`. Bad
+ * input gets a 4xx JSON error `{"error":{"code","message"}}` and writes nothing; a stale
+ * `expectedRevision` gets 409. The same operations are available as plain JSON
+ * invocations (`{"operation":"get"|"list"|"put"|"updateParts"|"delete"|"presign", ...}`).
+ * The README's "Split reads and the stream format" section has every field.
  */
 export interface SplitStoreReaderOptions {
   /**
