@@ -38,6 +38,8 @@ interface Stats {
   creates: number;
   deletes: number;
   conflicts: number;
+  /** Deletes that found the item already deleted by another writer (404): a race, like a conflict. */
+  vanished: number;
   writeErrors: string[];
   reads: number;
   notFound: number;
@@ -80,7 +82,7 @@ describe('concurrent writers and readers', () => {
 
   test(`${WRITERS} writers and ${READERS} readers, ${(WRITERS + READERS) * OPS_PER_WORKER} operations: zero torn reads, pins current at the end`, async () => {
     const stats: Stats = {
-      writes: 0, creates: 0, deletes: 0, conflicts: 0, writeErrors: [], reads: 0, notFound: 0, tornReads: [], partErrors: [], readErrors: [],
+      writes: 0, creates: 0, deletes: 0, conflicts: 0, vanished: 0, writeErrors: [], reads: 0, notFound: 0, tornReads: [], partErrors: [], readErrors: [],
     };
     const pk = plan.environment.SPLIT_STORE_PARTITION_KEY;
 
@@ -114,6 +116,10 @@ describe('concurrent writers and readers', () => {
         } catch (e) {
           if (e instanceof ConflictError) {
             stats.conflicts += 1;
+          } else if (e instanceof NotFoundError && current) {
+            // Another writer deleted the item between this writer's read and its delete:
+            // the delete answers 404, the same race as a conflict, nothing written.
+            stats.vanished += 1;
           } else {
             stats.writeErrors.push(`${(e as Error).name}: ${(e as Error).message}`);
           }
@@ -187,6 +193,7 @@ describe('concurrent writers and readers', () => {
       creates: stats.creates,
       deletes: stats.deletes,
       conflicts: stats.conflicts,
+      vanished: stats.vanished,
       reads: stats.reads,
       notFound: stats.notFound,
       tornReads: stats.tornReads.length,
