@@ -82,8 +82,17 @@ describe('concurrent writers and readers', () => {
 
   test(`${WRITERS} writers and ${READERS} readers, ${(WRITERS + READERS) * OPS_PER_WORKER} operations: zero torn reads, pins current at the end`, async () => {
     const stats: Stats = {
-      writes: 0, creates: 0, deletes: 0, conflicts: 0, vanished: 0, writeErrors: [],
-      reads: 0, notFound: 0, tornReads: [], partErrors: [], readErrors: [],
+      writes: 0,
+      creates: 0,
+      deletes: 0,
+      conflicts: 0,
+      vanished: 0,
+      writeErrors: [],
+      reads: 0,
+      notFound: 0,
+      tornReads: [],
+      partErrors: [],
+      readErrors: [],
     };
     const pk = plan.environment.SPLIT_STORE_PARTITION_KEY;
 
