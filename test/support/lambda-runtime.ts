@@ -108,24 +108,23 @@ interface Pending {
 
 let compiledChild: string | undefined;
 
-/** Compiles lambda-runtime-child.ts once per test process (esbuild, no type check). */
-function childScript(): string {
-  if (compiledChild && fs.existsSync(compiledChild)) return compiledChild;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'split-store-lambda-runtime-'));
-  const outfile = path.join(dir, 'child.js');
-  esbuild.buildSync({
-    entryPoints: [path.join(__dirname, 'lambda-runtime-child.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'silent',
-  });
-  compiledChild = outfile;
-  return outfile;
+/** Compiles lambda-runtime-child.ts once per test process (esbuild, no type check), in memory. */
+function childSource(): string {
+  if (compiledChild === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const result = esbuild.buildSync({
+      entryPoints: [path.join(__dirname, 'lambda-runtime-child.ts')],
+      write: false,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      logLevel: 'silent',
+    });
+    compiledChild = result.outputFiles[0].text;
+  }
+  return compiledChild;
 }
 
 /** An emulated Lambda execution environment running one built bundle. */
@@ -162,7 +161,12 @@ export class LambdaRuntime {
       LAMBDA_RUNTIME_EMULATOR_BUNDLE: bundle,
       LAMBDA_RUNTIME_EMULATOR_EXPORT: options.handler ?? 'handler',
     };
-    const child = fork(childScript(), [], {
+    // The child script is written to a temporary directory that is removed as soon as the
+    // child has loaded it (or failed to), so test runs leave nothing behind.
+    const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'split-store-lambda-runtime-'));
+    const script = path.join(scriptDir, 'child.js');
+    fs.writeFileSync(script, childSource());
+    const child = fork(script, [], {
       cwd: path.dirname(bundle),
       env,
       execArgv: [],
@@ -174,6 +178,8 @@ export class LambdaRuntime {
     } catch (e) {
       await runtime.stop();
       throw e;
+    } finally {
+      fs.rmSync(scriptDir, { recursive: true, force: true });
     }
     return runtime;
   }
