@@ -42,7 +42,8 @@ export interface HandlerContext {
 /** The streaming handler, before `awslambda.streamifyResponse`. */
 export type ReaderHandler = (event: unknown, responseStream: Writable, context?: HandlerContext) => Promise<void>;
 
-export { LogSink, jsonLog };
+export type { LogSink };
+export { jsonLog };
 
 /** Options of {@link createReaderHandler}. */
 export interface ReaderHandlerOptions extends ParseOptions {

@@ -6,7 +6,7 @@ import {
 } from '../../src/runtime/handler';
 import { s3ForcePathStyle, sdkClientsFromEnv } from '../../src/runtime/handler-clients';
 import { encodeBody, isTextual, toJson } from '../../src/runtime/handler-ndjson';
-import { parseFunctionUrlRequest, parseOperationEvent } from '../../src/runtime/handler-request';
+import { parseFunctionUrlRequest } from '../../src/runtime/handler-request';
 import { endStream, lambdaHttpResponseStream, writeChunk } from '../../src/runtime/lambda-stream';
 import {
   ConflictError, IndexRow, NotFoundError, ReadEvent, UnavailableError, ValidationError,
