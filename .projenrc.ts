@@ -138,6 +138,14 @@ project.eslint?.allowDevDeps('src/*.lambda.ts');
 project.eslint?.allowDevDeps('bench/**');
 project.eslint?.allowDevDeps('examples/**');
 
+// ts-jest transpiles without type-checking (isolatedModules): type-check tests, examples
+// and benchmarks (and the src they import) before they run.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check src, test, examples and bench with the test settings',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
+project.testTask.prependSpawn(typecheck);
+
 // The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
 project.testTask.prependSpawn(project.bundler.bundleTask);
 
