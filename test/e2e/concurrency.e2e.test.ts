@@ -12,17 +12,14 @@
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { SplitStore } from '../../src';
-import { configFromEnv } from '../../src/runtime/config';
 import { partKey } from '../../src/runtime/keys';
 import { SplitStoreClient } from '../../src/runtime/store';
 import { ConflictError, IndexRow, NotFoundError } from '../../src/runtime/types';
-import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
-import { createStoreFromTemplate, StorePlan } from '../support/from-template';
+import { DynamoDbLocal } from '../support/dynamodb-local';
+import { StorePlan } from '../support/from-template';
 import { LambdaRuntime } from '../support/lambda-runtime';
 import { mulberry32 } from '../support/latency';
+import { LocalStore, startLocalStore } from '../support/local-store';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
@@ -49,6 +46,7 @@ interface Stats {
 }
 
 describe('concurrent writers and readers', () => {
+  let local: LocalStore;
   let ddb: DynamoDbLocal;
   let s3server: VersionedS3Server;
   let dynamodb: DynamoDBClient;
@@ -58,13 +56,9 @@ describe('concurrent writers and readers', () => {
   let store: SplitStoreClient;
 
   beforeAll(async () => {
-    const stack = new Stack(new App(), 'ConcurrencyE2E');
-    new SplitStore(stack, 'Store', { removalPolicy: RemovalPolicy.DESTROY });
-    [ddb, s3server] = await Promise.all([startDynamoDbLocal(), VersionedS3Server.start()]);
-    dynamodb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: ddb.endpoint, credentials: LOCAL_CREDENTIALS });
-    s3 = new S3Client({ region: LOCAL_REGION, endpoint: s3server.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
-    plan = await createStoreFromTemplate(Template.fromStack(stack).toJSON(), { dynamodb, s3 }, { namePrefix: 'concurrency' });
-    store = new SplitStoreClient({ config: configFromEnv(plan.environment), dynamodb, s3, log: () => undefined });
+    local = await startLocalStore({ namePrefix: 'concurrency' });
+    ({ ddb, s3server, dynamodb, s3, plan } = local);
+    store = new SplitStoreClient({ config: local.config, dynamodb, s3, log: () => undefined });
     readers = await Promise.all([0, 1].map((i) => LambdaRuntime.start({
       bundle: BUNDLE,
       environment: plan.environment,
@@ -75,9 +69,7 @@ describe('concurrent writers and readers', () => {
 
   afterAll(async () => {
     await Promise.all((readers ?? []).map((r) => r.stop()));
-    dynamodb?.destroy();
-    s3?.destroy();
-    await Promise.all([ddb?.stop(), s3server?.stop()]);
+    await local?.stop();
   });
 
   test(`${WRITERS} writers and ${READERS} readers, ${(WRITERS + READERS) * OPS_PER_WORKER} operations: zero torn reads, pins current at the end`, async () => {
@@ -181,7 +173,7 @@ describe('concurrent writers and readers', () => {
     // Every remaining row's pins are the current versions in S3.
     const unpinnedCurrent: string[] = [];
     let rows = 0;
-    const config = configFromEnv(plan.environment);
+    const config = local.config;
     for (const id of ITEMS) {
       let row: IndexRow;
       try {

@@ -12,13 +12,11 @@
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType } from 'aws-cdk-lib/aws-dynamodb';
-import { SplitStore } from '../../src';
-import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
-import { createStoreFromTemplate, StorePlan } from '../support/from-template';
+import { DynamoDbLocal } from '../support/dynamodb-local';
+import { StorePlan } from '../support/from-template';
 import { LambdaRuntime, UrlResponse } from '../support/lambda-runtime';
+import { LocalStore, startLocalStore } from '../support/local-store';
 import { waitFor } from '../support/ports';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
@@ -35,6 +33,7 @@ interface PinnedRow {
 }
 
 describe('reference reader bundle, end to end', () => {
+  let local: LocalStore;
   let ddb: DynamoDbLocal;
   let s3server: VersionedS3Server;
   let dynamodb: DynamoDBClient;
@@ -43,17 +42,11 @@ describe('reference reader bundle, end to end', () => {
   let reader: LambdaRuntime;
 
   beforeAll(async () => {
-    const stack = new Stack(new App(), 'ReaderE2E');
-    new SplitStore(stack, 'Store', {
-      removalPolicy: RemovalPolicy.DESTROY,
-      globalSecondaryIndexes: [{ indexName: 'byCustomer', partitionKey: { name: 'customer', type: AttributeType.STRING } }],
+    local = await startLocalStore({
+      storeProps: { globalSecondaryIndexes: [{ indexName: 'byCustomer', partitionKey: { name: 'customer', type: AttributeType.STRING } }] },
+      namePrefix: 'reader-e2e',
     });
-    const template = Template.fromStack(stack).toJSON();
-
-    [ddb, s3server] = await Promise.all([startDynamoDbLocal(), VersionedS3Server.start()]);
-    dynamodb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: ddb.endpoint, credentials: LOCAL_CREDENTIALS });
-    s3 = new S3Client({ region: LOCAL_REGION, endpoint: s3server.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
-    plan = await createStoreFromTemplate(template, { dynamodb, s3 }, { namePrefix: 'reader-e2e' });
+    ({ ddb, s3server, dynamodb, s3, plan } = local);
     reader = await LambdaRuntime.start({
       bundle: BUNDLE,
       environment: plan.environment,
@@ -64,9 +57,7 @@ describe('reference reader bundle, end to end', () => {
 
   afterAll(async () => {
     await reader?.stop();
-    dynamodb?.destroy();
-    s3?.destroy();
-    await Promise.all([ddb?.stop(), s3server?.stop()]);
+    await local?.stop();
   });
 
   afterEach(() => {

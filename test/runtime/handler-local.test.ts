@@ -4,23 +4,17 @@
  * fit together. (test/e2e/ runs the same kind of checks through the BUILT bundle.)
  */
 import { Writable } from 'stream';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, DeleteObjectCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../src/runtime/config';
 import { createReaderHandler, ReaderHandler } from '../../src/runtime/handler';
 import { partKey } from '../../src/runtime/keys';
 import { SplitStoreClient } from '../../src/runtime/store';
-import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
+import { LocalStore, startLocalStore } from '../support/local-store';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
-const CONFIG: StoreConfig = {
-  tableName: 'invoices',
-  bucketName: 'invoice-parts',
-  keyPrefix: 'items/',
-  partitionKey: { name: 'id', type: 'S' },
-  indexes: [],
-  writerDeadlineMs: 20_000,
-};
+/** The store's configuration, as the reader gets it from the synthesized template. */
+let config: StoreConfig;
 
 /** What a client of the Function URL sees: status, headers, and each chunk in arrival order. */
 class Response extends Writable {
@@ -54,7 +48,7 @@ function urlEvent(method: string, path: string, query = '', body?: unknown): any
 }
 
 describe('reader handler over the store, against local emulators', () => {
-  let ddb: DynamoDbLocal;
+  let local: LocalStore;
   let s3server: VersionedS3Server;
   let dynamodb: DynamoDBClient;
   let s3: S3Client;
@@ -68,20 +62,11 @@ describe('reader handler over the store, against local emulators', () => {
   }
 
   beforeAll(async () => {
-    [ddb, s3server] = await Promise.all([startDynamoDbLocal(), VersionedS3Server.start()]);
-    dynamodb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: ddb.endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    s3 = new S3Client({ region: LOCAL_REGION, endpoint: s3server.endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true, maxAttempts: 1 });
-    await dynamodb.send(new CreateTableCommand({
-      TableName: CONFIG.tableName,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
-    await s3.send(new CreateBucketCommand({ Bucket: CONFIG.bucketName }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: CONFIG.bucketName, VersioningConfiguration: { Status: 'Enabled' } }));
-    const store = new SplitStoreClient({ config: CONFIG, dynamodb, s3, log: () => undefined });
+    local = await startLocalStore({ maxAttempts: 1 });
+    ({ s3server, dynamodb, s3, config } = local);
+    const store = new SplitStoreClient({ config, dynamodb, s3, log: () => undefined });
     handler = createReaderHandler(store, {
-      config: CONFIG,
+      config,
       log: (entry) => logs.push(entry),
       httpResponseStream: (stream, metadata) => {
         Object.assign(stream, { statusCode: metadata.statusCode, headers: metadata.headers });
@@ -91,10 +76,7 @@ describe('reader handler over the store, against local emulators', () => {
   });
 
   afterAll(async () => {
-    dynamodb?.destroy();
-    s3?.destroy();
-    await s3server?.stop();
-    await ddb?.stop();
+    await local?.stop();
   });
 
   afterEach(() => s3server.setLatency({}));
@@ -209,7 +191,7 @@ describe('reader handler over the store, against local emulators', () => {
     const put = await call('PUT', '/items/dangling', '', { parts: { summary: { body: summary }, lines: { body: lines } } });
     // Something outside the protocol (a lifecycle rule, a person) removed the pinned version.
     await s3.send(new DeleteObjectCommand({
-      Bucket: CONFIG.bucketName, Key: partKey(CONFIG, { id: 'dangling' }, 'lines'), VersionId: put.json.parts.lines.versionId,
+      Bucket: config.bucketName, Key: partKey(config, { id: 'dangling' }, 'lines'), VersionId: put.json.parts.lines.versionId,
     }));
     logs.length = 0;
     const read = await call('GET', '/items/dangling', 'parts=summary,lines');
@@ -218,7 +200,7 @@ describe('reader handler over the store, against local emulators', () => {
     expect(byName.summary).toMatchObject({ type: 'part', body: summary });
     expect(byName.lines).toMatchObject({ type: 'part-error', code: 'DanglingPointer' });
     expect(read.lines.at(-1)).toMatchObject({ type: 'end', errors: [expect.objectContaining({ name: 'lines', code: 'DanglingPointer' })] });
-    expect(logs.find((l) => l._aws !== undefined)).toMatchObject({ TableName: CONFIG.tableName, DanglingPointers: 1 });
+    expect(logs.find((l) => l._aws !== undefined)).toMatchObject({ TableName: config.tableName, DanglingPointers: 1 });
   });
 
   test('a bad part name is refused before anything is written', async () => {
