@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { BenchArgs } from './lib/args';
 import { machineHeader } from './lib/machine';
-import { jsonBody, RigLatency, startReader, startRig } from './lib/rig';
+import { jsonBody, latencyFromArgs, startReader, startRig } from './lib/rig';
 import { summarize } from './lib/stats';
 import { ms, renderTable } from './lib/table';
 
@@ -25,11 +25,7 @@ async function main(): Promise<void> {
   const itemCount = args.integer('items', 250, 1);
   const limit = args.integer('limit', 50, 1);
   const warmup = args.integer('warmup', 10, 0);
-  const latency: RigLatency = {
-    dynamodb: { baseMs: args.number('ddb-ms', 5), jitterMs: args.number('ddb-jitter-ms', 2) },
-    s3: { baseMs: args.number('s3-ms', 40), jitterMs: args.number('s3-jitter-ms', 15) },
-    seed: args.integer('seed', 1, 0),
-  };
+  const latency = latencyFromArgs(args);
 
   process.stderr.write('list bench: starting DynamoDB Local, the S3 server and the reader bundle...\n');
   const rig = await startRig();

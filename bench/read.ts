@@ -21,7 +21,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { BenchArgs } from './lib/args';
 import { machineHeader } from './lib/machine';
-import { jsonBody, Rig, RigLatency, startReader, startRig } from './lib/rig';
+import { jsonBody, latencyFromArgs, Rig, startReader, startRig } from './lib/rig';
 import { pairedRatios, summarize } from './lib/stats';
 import { ms, renderTable, times } from './lib/table';
 import { decodeRow, marshallKey } from '../src/runtime/codec';
@@ -62,11 +62,7 @@ async function main(): Promise<void> {
   const partCount = args.integer('parts', 2, 1);
   const partKb = args.number('part-kb', 16, 0);
   const warmup = args.integer('warmup', 20, 0);
-  const latency: RigLatency = {
-    dynamodb: { baseMs: args.number('ddb-ms', 5), jitterMs: args.number('ddb-jitter-ms', 2) },
-    s3: { baseMs: args.number('s3-ms', 40), jitterMs: args.number('s3-jitter-ms', 15) },
-    seed: args.integer('seed', 1, 0),
-  };
+  const latency = latencyFromArgs(args);
   const partNames = ['summary', 'lines', 'notes', 'attachments'].slice(0, partCount);
   while (partNames.length < partCount) partNames.push(`part${partNames.length}`);
 

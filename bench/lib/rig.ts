@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { BenchArgs } from './args';
 import { ROOT } from './bundles';
 import { SplitStore } from '../../src';
 import { configFromEnv, StoreConfig } from '../../src/runtime/config';
@@ -35,6 +36,18 @@ export interface RigLatency {
   readonly s3: ServiceLatency;
   /** PRNG seed of the jitter. */
   readonly seed: number;
+}
+
+/**
+ * The injected latency from the command line (or BENCH_* variables): the defaults the
+ * issue names, DynamoDB about 5 ms and S3 about 40 ms, with jitter.
+ */
+export function latencyFromArgs(args: BenchArgs): RigLatency {
+  return {
+    dynamodb: { baseMs: args.number('ddb-ms', 5), jitterMs: args.number('ddb-jitter-ms', 2) },
+    s3: { baseMs: args.number('s3-ms', 40), jitterMs: args.number('s3-jitter-ms', 15) },
+    seed: args.integer('seed', 1, 0),
+  };
 }
 
 /** A running rig. */
