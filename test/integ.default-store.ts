@@ -17,6 +17,7 @@
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { SplitStore } from '../src';
+import { expectBackups } from './setup/integ-assertions';
 
 const app = new App();
 const stack = new Stack(app, 'SplitStoreIntegDefault');
@@ -35,18 +36,7 @@ const integ = new IntegTest(app, 'DefaultStore', {
 });
 
 // ---- backups are on, with the default retention window ----
-integ.assertions
-  .awsApiCall('DynamoDB', 'describeContinuousBackups', { TableName: store.table.tableName })
-  .expect(ExpectedResult.objectLike({
-    ContinuousBackupsDescription: {
-      ContinuousBackupsStatus: 'ENABLED',
-      PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'ENABLED', RecoveryPeriodInDays: 7 },
-    },
-  }));
-
-integ.assertions
-  .awsApiCall('S3', 'getBucketVersioning', { Bucket: store.bucket.bucketName })
-  .expect(ExpectedResult.objectLike({ Status: 'Enabled' }));
+expectBackups(integ, store, 7);
 
 // ---- the reference reader: write, read (parts, then index only), list, delete ----
 const readerName = store.readerFunction!.functionName;

@@ -17,6 +17,7 @@ import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App } from 'aws-cdk-lib';
 import { BY_CUSTOMER_INDEX, generateInvoices, partsPayload } from '../examples/invoices/invoices';
 import { InvoicesStack } from '../examples/invoices/invoices-stack';
+import { expectBackups } from './setup/integ-assertions';
 
 const app = new App();
 const stack = new InvoicesStack(app, 'SplitStoreIntegInvoices', { ephemeral: true });
@@ -28,18 +29,7 @@ const integ = new IntegTest(app, 'Invoices', {
 });
 
 // ---- backups are on, with the example's 14-day retention window ----
-integ.assertions
-  .awsApiCall('DynamoDB', 'describeContinuousBackups', { TableName: store.table.tableName })
-  .expect(ExpectedResult.objectLike({
-    ContinuousBackupsDescription: {
-      ContinuousBackupsStatus: 'ENABLED',
-      PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'ENABLED', RecoveryPeriodInDays: 14 },
-    },
-  }));
-
-integ.assertions
-  .awsApiCall('S3', 'getBucketVersioning', { Bucket: store.bucket.bucketName })
-  .expect(ExpectedResult.objectLike({ Status: 'Enabled' }));
+expectBackups(integ, store, 14);
 
 // ---- one generated invoice through the reference reader ----
 const [invoice] = generateInvoices(1, { seed: 2026, attachmentBytes: 2048 });
