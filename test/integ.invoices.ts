@@ -15,9 +15,9 @@
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App } from 'aws-cdk-lib';
+import { expectBackups } from './setup/integ-assertions';
 import { BY_CUSTOMER_INDEX, generateInvoices, partsPayload } from '../examples/invoices/invoices';
 import { InvoicesStack } from '../examples/invoices/invoices-stack';
-import { expectBackups } from './setup/integ-assertions';
 
 const app = new App();
 const stack = new InvoicesStack(app, 'SplitStoreIntegInvoices', { ephemeral: true });

@@ -8,11 +8,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { SplitStore, SplitStoreProps } from '../../src';
-import { configFromEnv, StoreConfig } from '../../src/runtime/config';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local';
 import { createStoreFromTemplate, StorePlan } from './from-template';
 import { VersionedS3Server } from './versioned-s3-server';
+import { SplitStore, SplitStoreProps } from '../../src';
+import { configFromEnv, StoreConfig } from '../../src/runtime/config';
 
 /** Options of {@link startLocalStore}. */
 export interface LocalStoreOptions {
