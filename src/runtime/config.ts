@@ -37,6 +37,13 @@ export const DEFAULT_KEY_PREFIX = 'items/';
 /** Default writer deadline: far below the reconciler delay. */
 export const DEFAULT_WRITER_DEADLINE_MS = 20_000;
 
+/**
+ * Room after the writer deadline for a commit attempt already on its way (its timeout is at
+ * most 20 s), clock skew and S3's one-second LastModified: the reconciler's delay is at least
+ * the deadline plus this, and it treats a version younger than that as possibly in flight.
+ */
+export const COMMIT_MARGIN_MS = 30_000;
+
 /** A key attribute: name and DynamoDB scalar type. */
 export interface KeyAttribute {
   readonly name: string;

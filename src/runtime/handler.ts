@@ -16,14 +16,14 @@ import {
 } from './handler-request';
 import { HttpResponseStreamFactory, endStream, isClosed, lambdaHttpResponseStream, writeChunk } from './lambda-stream';
 import type {
-  DeleteRequest, GetRequest, IndexRow, ItemKey, ListRequest, ListResult, PutRequest, ReadEvent,
+  DeleteRequest, GetRequest, IndexRow, ItemKey, ListRequest, ListResult, PutRequest, PutResult, ReadEvent,
   ReconcileOutcome, UpdatePartsRequest,
 } from './types';
 import { StoreError } from './types';
 
 /** What the handler needs from the store: the methods of `SplitStoreClient` (src/runtime/store.ts). */
 export interface StoreOperations {
-  put(req: PutRequest): Promise<IndexRow>;
+  put(req: PutRequest): Promise<PutResult>;
   updateParts(req: UpdatePartsRequest): Promise<IndexRow>;
   delete(req: DeleteRequest): Promise<IndexRow>;
   get(req: GetRequest): AsyncIterable<ReadEvent>;
@@ -158,7 +158,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       }
       let result: { status: number; body: unknown };
       try {
-        result = await execute(operation);
+        result = await execute(operation, ctx);
       } catch (e) {
         return sendHttpError(stream, e, fields);
       }
@@ -174,7 +174,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
         if (operation.kind === 'get') {
           document = { ok: true, result: await collectRead(operation.request, ctx, fields) };
         } else {
-          document = { ok: true, result: (await execute(operation)).body };
+          document = { ok: true, result: (await execute(operation, ctx)).body };
         }
         fields.status = 200;
       } catch (e) {
@@ -188,18 +188,18 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
     }
 
     /** Runs a non-streaming operation; the HTTP status and body it answers with. */
-    async function execute(operation: Exclude<Operation, { kind: 'get' }>): Promise<{ status: number; body: unknown }> {
+    async function execute(operation: Exclude<Operation, { kind: 'get' }>, ctx: HandlerContext | undefined): Promise<{ status: number; body: unknown }> {
       switch (operation.kind) {
         case 'list':
           return { status: 200, body: await store.list(operation.request) };
         case 'put': {
-          const row = await store.put(operation.request);
-          return { status: row.revision === 1 ? 201 : 200, body: row };
+          const { created, ...row } = await withWriteBudget(ctx, signal => store.put({ ...operation.request, signal }));
+          return { status: created ? 201 : 200, body: row };
         }
         case 'updateParts':
-          return { status: 200, body: await store.updateParts(operation.request) };
+          return { status: 200, body: await withWriteBudget(ctx, signal => store.updateParts({ ...operation.request, signal })) };
         case 'delete':
-          return { status: 200, body: { deleted: await store.delete(operation.request) } };
+          return { status: 200, body: { deleted: await withWriteBudget(ctx, signal => store.delete({ ...operation.request, signal })) } };
         case 'presign': {
           const { key, part, expiresInSeconds } = operation.request;
           const url = await store.presign(key, part, expiresInSeconds);
@@ -307,6 +307,28 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       return body;
     }
   };
+}
+
+/**
+ * Time a write keeps after its budget ends, ms: its clean-up (one short attempt per request)
+ * and the answer, before Lambda stops the function.
+ */
+export const WRITE_RESERVE_MS = 3_000;
+
+/**
+ * Runs a write with a signal that aborts {@link WRITE_RESERVE_MS} before the function's time
+ * runs out (no signal outside Lambda), so that it answers 503 instead of being killed.
+ */
+async function withWriteBudget<T>(ctx: HandlerContext | undefined, write: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  const remaining = ctx?.getRemainingTimeInMillis?.();
+  if (remaining === undefined) return write(undefined);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('the function is about to time out')), Math.max(0, remaining - WRITE_RESERVE_MS));
+  try {
+    return await write(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Writes one NDJSON line as one chunk, padded with spaces to `minBytes` when asked. */

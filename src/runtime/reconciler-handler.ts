@@ -1,8 +1,9 @@
 /**
- * The reconciler: consumes the SQS queue that receives the bucket's ObjectCreated
- * notifications (after a delivery delay longer than any writer's deadline) and hands each
- * new object version to `store.reconcile`, which deletes a current version no index row
- * pins (docs/PROTOCOL.md, "Reconciler").
+ * The reconciler: consumes the SQS queue that receives the bucket's ObjectCreated and
+ * ObjectRemoved notifications (after a delivery delay longer than any writer's deadline plus
+ * the commit margin) and hands each event's key to `store.reconcile`, which brings that part
+ * key back to "the pinned version is current, nothing unpinned is current" without ever
+ * permanently deleting a version that may have been committed (docs/PROTOCOL.md, section 9).
  *
  * Returns an SQS partial batch response: only the messages that failed are retried (and,
  * after the queue's maxReceiveCount, land in the dead-letter queue).
@@ -17,6 +18,9 @@ import type { ReconcileOutcome } from './types';
 export interface ReconcileOperations {
   reconcile(objectKey: string, versionId: string): Promise<ReconcileOutcome>;
 }
+
+/** The S3 events the reconciler acts on: new versions, delete markers, permanent deletes. */
+const RECONCILED_EVENTS = /^(ObjectCreated|ObjectRemoved):/;
 
 /** One object version named by an S3 event notification. */
 export interface ObjectVersionEvent {
@@ -37,7 +41,8 @@ export type ReconcilerHandler = (event: SQSEvent, context?: { readonly awsReques
 
 /**
  * Parses the body of one SQS message: an S3 event notification. Returns the object versions
- * it creates (ObjectCreated:* records); [] for S3's `s3:TestEvent` and other event types.
+ * its ObjectCreated:* and ObjectRemoved:* records name (a new version, a new delete marker,
+ * a permanently deleted version); [] for S3's `s3:TestEvent` and other event types.
  * Keys are decoded the way S3 encodes them in notifications (form encoding: '+' is a space).
  * Throws on a body that is not an S3 notification.
  */
@@ -56,7 +61,7 @@ export function parseS3Notification(body: string): ObjectVersionEvent[] {
   const versions: ObjectVersionEvent[] = [];
   for (const record of notification.Records as Array<Record<string, any>>) {
     const eventName = String(record?.eventName ?? '');
-    if (!eventName.startsWith('ObjectCreated:')) continue;
+    if (!RECONCILED_EVENTS.test(eventName)) continue;
     const object = record?.s3?.object;
     if (typeof object?.key !== 'string') {
       throw new Error(`${eventName} record has no s3.object.key`);
@@ -111,7 +116,7 @@ export function createReconcilerHandler(store: ReconcileOperations, options: Rec
       }
       for (const version of versions) {
         if (!version.versionId) {
-          // Only an unversioned bucket sends ObjectCreated without a versionId; a store's bucket is versioned.
+          // Only an unversioned bucket sends these events without a versionId; a store's bucket is versioned.
           log({ level: 'warn', msg: 'object version without versionId skipped: is versioning enabled on the bucket?', key: version.key, messageId: record.messageId });
           continue;
         }
@@ -124,6 +129,7 @@ export function createReconcilerHandler(store: ReconcileOperations, options: Rec
           messageId: record.messageId,
           key: version.key,
           versionId: version.versionId,
+          eventName: version.eventName,
           outcome,
           durationMs: Date.now() - started,
         });

@@ -1,47 +1,52 @@
 /**
- * The split-store protocol (v1) over the AWS SDK: write, split read, delete, list,
- * presign and reconcile. docs/PROTOCOL.md is the specification this code implements.
+ * The split-store protocol (v2) over the AWS SDK: write, split read, delete, list, presign
+ * and reconcile. docs/PROTOCOL.md is the specification this code implements; the commit
+ * sequence every write shares is in commit.ts, the reconciler's rules in reconcile.ts.
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 import {
   AttributeValue,
-  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   QueryCommand,
   QueryCommandInput,
   ScanCommand,
   ScanCommandInput,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteObjectCommand,
   GetObjectCommand,
   GetObjectCommandOutput,
-  HeadObjectCommand,
-  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
-  decodeRow,
+  decodeState,
+  DELETED_ATTRIBUTE,
   encodePin,
   encodePins,
+  encodeTombstone,
+  Item,
   marshallAttributes,
   marshallKey,
   mergeKeyIntoAttributes,
   PARTS_ATTRIBUTE,
   PROTOCOL_ATTRIBUTE,
+  PROTOCOL_VERSION,
   REVISION_ATTRIBUTE,
+  RowState,
+  TOKEN_ATTRIBUTE,
 } from './codec';
+import { nextRevision, PreparedPart, runWrite, stateCondition } from './commit';
 import { KeyAttribute, StoreConfig } from './config';
-import { keyAttributes, parsePartKey, partKey, validateKey, validatePartName } from './keys';
+import { keyAttributes, partKey, validateKey, validatePartName } from './keys';
 import { ProjectionError, projectJson, validatePaths } from './projection';
+import { reconcilePartKey, ReconcilerContext } from './reconcile';
+import {
+  DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_S3_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_ATTEMPTS, send,
+} from './send';
 import {
   ConflictError,
-  DeadlineExceededError,
   DeleteRequest,
   GetRequest,
   IndexRow,
@@ -49,11 +54,13 @@ import {
   KeyValue,
   ListRequest,
   ListResult,
+  LogEntry,
   NotFoundError,
   PartErrorCode,
   PartInput,
   PartPin,
   PutRequest,
+  PutResult,
   ReadEvent,
   ReconcileOutcome,
   StoreError,
@@ -61,6 +68,8 @@ import {
   UpdatePartsRequest,
   ValidationError,
 } from './types';
+
+export type { LogEntry };
 
 /** Default per-part S3 timeout of a split read. */
 export const DEFAULT_PART_TIMEOUT_MS = 10_000;
@@ -74,10 +83,11 @@ export const DEFAULT_PRESIGN_EXPIRES_SECONDS = 300;
 export const MAX_PRESIGN_EXPIRES_SECONDS = 3600;
 /** Most parts one write may put. */
 export const MAX_PARTS_PER_WRITE = 100;
-/** Attempts of an unconditional put whose read-then-condition commit loses a race. */
+/**
+ * Rounds of an unconditional put or delete (read, put, commit) when another writer's commit
+ * came first each time.
+ */
 export const UNCONDITIONAL_PUT_ATTEMPTS = 3;
-/** Attempts of each compensating or retiring S3 delete. */
-export const DELETE_ATTEMPTS = 3;
 
 /** A part or part-error event of a split read. */
 export type PartEvent = Exclude<ReadEvent, { readonly type: 'index' }>;
@@ -88,9 +98,6 @@ export interface DanglingPointer {
   readonly part: string;
   readonly versionId: string;
 }
-
-/** A structured log entry (one JSON line in Lambda). */
-export type LogEntry = { readonly level: 'warn' | 'error' | 'info'; readonly message: string } & Record<string, unknown>;
 
 export interface SplitStoreClientOptions {
   readonly config: StoreConfig;
@@ -105,30 +112,26 @@ export interface SplitStoreClientOptions {
   /** Where warnings go (failed compensations, retired parts). @default one JSON line on console.warn */
   readonly log?: (entry: LogEntry) => void;
   /**
-   * Base pause between retries, ms: compensating deletes wait this, doubled each attempt; an
-   * unconditional put that lost a race waits a random time up to this times 2^attempt.
+   * Base pause between attempts, ms: a request or commit sent again, and an unconditional
+   * write that lost a race, wait a random time up to this times 2^attempt.
    * @default 50
    */
   readonly retryDelayMs?: number;
-}
-
-/** An S3 object version this writer created. */
-interface CreatedVersion {
-  readonly part: string;
-  readonly s3Key: string;
-  readonly versionId: string;
-}
-
-interface WrittenParts {
-  readonly pins: Record<string, PartPin>;
-  readonly created: CreatedVersion[];
-}
-
-interface PreparedPart {
-  readonly name: string;
-  readonly s3Key: string;
-  readonly body: Uint8Array;
-  readonly contentType: string;
+  /**
+   * Per-attempt timeout of every DynamoDB request, ms (1 to 20,000). The store sends each
+   * request itself, one HTTP request per attempt (the SDK's own retries are switched off for
+   * its requests); reads are tried 3 times, a commit is judged after every attempt
+   * (docs/PROTOCOL.md section 5). At most 20 s, so that a commit attempt ends well inside the
+   * reconciler's 30 s margin after the writer deadline.
+   * @default 5000
+   */
+  readonly dynamodbTimeoutMs?: number;
+  /**
+   * Per-attempt timeout of every S3 request of a write, a delete or the reconciler, ms (1 to
+   * 20,000); each is tried 3 times. Split reads use their per-part timeout instead.
+   * @default 10000
+   */
+  readonly s3TimeoutMs?: number;
 }
 
 type GetOutcome =
@@ -157,10 +160,6 @@ function httpStatus(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-function isConditionFailure(e: unknown): boolean {
-  return errorName(e) === 'ConditionalCheckFailedException';
-}
-
 function isNotFound(e: unknown): boolean {
   const name = errorName(e);
   return name === 'NoSuchVersion' || name === 'NoSuchKey' || name === 'NotFound' || httpStatus(e) === 404;
@@ -173,12 +172,6 @@ function dynamoError(e: unknown, operation: string): StoreError {
     return new ValidationError(`DynamoDB refused the ${operation}: ${errorMessage(e)}`);
   }
   return new UnavailableError(`DynamoDB ${operation} failed (${errorName(e)}: ${errorMessage(e)}); retry the request`);
-}
-
-/** True when DynamoDB certainly did not apply the request (a 4xx answer), false when it may have. */
-function definitelyRejected(e: unknown): boolean {
-  const status = httpStatus(e);
-  return status !== undefined && status >= 400 && status < 500;
 }
 
 /** An AbortController that aborts with its parent; `unlink` drops the listener on the parent. */
@@ -265,6 +258,18 @@ function discardBody(body: unknown): void {
   }
 }
 
+/** A per-attempt request timeout option: a whole number of ms from 1 to 20,000. */
+function requestTimeout(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_REQUEST_TIMEOUT_MS) {
+    throw new ValidationError(
+      `${name} must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(value)}: `
+      + 'a commit attempt must end well inside the reconciler\'s 30 s margin after the writer deadline',
+    );
+  }
+  return value;
+}
+
 function checkPositiveRevision(value: unknown, name: string): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
     throw new ValidationError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
@@ -283,34 +288,44 @@ export class SplitStoreClient {
   private readonly ddb: DynamoDBClient;
   private readonly s3: S3Client;
   private readonly now: () => number;
-  private readonly wallClock: () => number;
   private readonly onDanglingPointer?: (pointer: DanglingPointer) => void;
   private readonly log: (entry: LogEntry) => void;
-  private readonly retryDelayMs: number;
+  /** What the commit sequence and the reconciler need (commit.ts, reconcile.ts). */
+  private readonly writer: ReconcilerContext;
 
   constructor(options: SplitStoreClientOptions) {
     this.config = options.config;
     this.ddb = options.dynamodb;
     this.s3 = options.s3;
     this.now = options.now ?? (() => performance.now());
-    this.wallClock = options.wallClock ?? Date.now;
     this.onDanglingPointer = options.onDanglingPointer;
     this.log = options.log ?? (entry => console.warn(JSON.stringify(entry)));
-    this.retryDelayMs = options.retryDelayMs ?? 50;
+    this.writer = {
+      config: this.config,
+      dynamodb: this.ddb,
+      s3: this.s3,
+      now: this.now,
+      wallClock: options.wallClock ?? Date.now,
+      log: this.log,
+      retryDelayMs: options.retryDelayMs ?? 50,
+      dynamodbTimeoutMs: requestTimeout(options.dynamodbTimeoutMs, DEFAULT_DYNAMODB_TIMEOUT_MS, 'dynamodbTimeoutMs'),
+      s3TimeoutMs: requestTimeout(options.s3TimeoutMs, DEFAULT_S3_TIMEOUT_MS, 's3TimeoutMs'),
+    };
   }
 
   // ---------------------------------------------------------------------------------
-  // write
+  // write (the sequence is commit.ts's; each operation gives its precondition and commit)
 
   /**
    * Writes a whole item: its attributes and its parts (parts the previous row pinned and
-   * that are not named here are removed). `create` commits only if no row exists;
-   * `expectedRevision` only if the row is at that revision; with neither, the write is
-   * unconditional (last writer wins), implemented as read-then-condition: the row is read
-   * (consistently) BEFORE the parts are put, the commit is conditional on the revision
-   * read, and a lost race is compensated and retried from the read, a few times.
+   * that are not named here are removed). `create` commits only if the item does not exist
+   * (no row, or a tombstone); `expectedRevision` only if the live row is at that revision;
+   * with neither, the write is unconditional (last writer wins), implemented as
+   * read-then-condition and started again from the read, a few times, when another writer
+   * commits in between. Every mode reads the row (consistently) before putting the parts,
+   * and commits conditionally on the exact state read (docs/PROTOCOL.md section 4).
    */
-  public async put(req: PutRequest): Promise<IndexRow> {
+  public async put(req: PutRequest): Promise<PutResult> {
     this.checkRequest(req);
     validateKey(this.config, req.key);
     if (req.create !== undefined && typeof req.create !== 'boolean') {
@@ -320,92 +335,60 @@ export class SplitStoreClient {
     if (req.create && req.expectedRevision !== undefined) {
       throw new ValidationError('create and expectedRevision are exclusive: create means "no row exists yet"');
     }
-    const attributes = mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {});
-    const marshalled = marshallAttributes(attributes);
+    const attributes = marshallAttributes(mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {}));
     const prepared = this.prepareParts(req.key, req.parts ?? {});
     const unconditional = !req.create && req.expectedRevision === undefined;
+    const item = JSON.stringify(req.key);
 
-    for (let attempt = 1; ; attempt++) {
-      const start = this.now();
-      // The condition is fixed before any part is put (see docs/PROTOCOL.md, "read before put").
-      let revision: number;
-      let condition: string;
-      // DynamoDB refuses unused expression attribute names: add each one with its use.
-      const names: Record<string, string> = { '#proto': PROTOCOL_ATTRIBUTE };
-      const values: Record<string, AttributeValue> = {};
-      let expected: number | undefined = req.expectedRevision;
-      let readBefore: IndexRow | undefined;
-      if (unconditional) {
-        readBefore = await this.readRow(req.key, 'read before an unconditional put');
-        expected = readBefore?.revision;
-      }
-      if (expected === undefined) {
-        revision = 1;
-        condition = 'attribute_not_exists(#pk)';
-        names['#pk'] = this.config.partitionKey.name;
-      } else {
-        revision = expected + 1;
-        condition = '#rev = :expected';
-        names['#rev'] = REVISION_ATTRIBUTE;
-        values[':expected'] = { N: String(expected) };
-      }
-
-      const written = await this.writeParts(prepared);
-      const item: Record<string, AttributeValue> = {
-        ...marshalled,
-        [REVISION_ATTRIBUTE]: { N: String(revision) },
-        [PARTS_ATTRIBUTE]: encodePins(written.pins),
-      };
-      let committed: IndexRow;
-      let replaced: IndexRow | undefined;
-      try {
-        this.checkDeadline(start, req.key);
-        try {
-          const out = await this.ddb.send(new PutItemCommand({
+    const landed = await runWrite(this.writer, {
+      operation: 'put',
+      key: req.key,
+      parts: prepared,
+      signal: req.signal,
+      rounds: unconditional ? UNCONDITIONAL_PUT_ATTEMPTS : 1,
+      check: state => {
+        if (req.create && state.kind === 'live') throw new ConflictError(`item ${item} already exists (create)`);
+        if (req.expectedRevision !== undefined && (state.kind !== 'live' || state.revision !== req.expectedRevision)) {
+          throw new ConflictError(`item ${item} is not at revision ${req.expectedRevision} (or does not exist)`);
+        }
+      },
+      build: (state, token, pins) => {
+        const names: Record<string, string> = {};
+        const values: Record<string, AttributeValue> = {};
+        const condition = stateCondition(this.config, state, names, values);
+        return {
+          kind: 'PutItem',
+          input: {
             TableName: this.config.tableName,
-            Item: item,
-            ConditionExpression: `${condition} AND attribute_not_exists(#proto)`,
+            Item: {
+              ...attributes,
+              [REVISION_ATTRIBUTE]: { N: String(nextRevision(state)) },
+              [TOKEN_ATTRIBUTE]: { S: token },
+              [PROTOCOL_ATTRIBUTE]: { N: String(PROTOCOL_VERSION) },
+              [PARTS_ATTRIBUTE]: encodePins(pins),
+            },
+            ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
-            ReturnValues: 'ALL_OLD',
-          }));
-          committed = decodeRow(this.config, item);
-          replaced = this.decodeReplaced(out?.Attributes);
-        } catch (e) {
-          if (isConditionFailure(e)) {
-            throw new ConflictError(req.create
-              ? `item ${JSON.stringify(req.key)} already exists (create)`
-              : req.expectedRevision !== undefined
-                ? `item ${JSON.stringify(req.key)} is not at revision ${req.expectedRevision} (or does not exist)`
-                : `item ${JSON.stringify(req.key)} kept changing during an unconditional put (${attempt} attempts)`);
-          }
-          const verified = await this.verifyAmbiguousCommit(e, req.key, written);
-          if (!verified) throw e;
-          committed = verified;
-          // Our commit was conditional on the row read, so that is the row it replaced.
-          replaced = readBefore;
-        }
-      } catch (e) {
-        if (e instanceof AmbiguousCommitError) throw e.reported;
-        await this.compensate(written.created, e);
-        if (e instanceof ConflictError && unconditional && attempt < UNCONDITIONAL_PUT_ATTEMPTS) {
-          // Full jitter, so that writers racing on one item do not collide again in lockstep.
-          await sleep(Math.random() * this.retryDelayMs * 2 ** attempt);
-          continue;
-        }
-        throw dynamoError(e, 'PutItem');
-      }
-      const removed = replaced ? Object.keys(replaced.parts).filter(name => !(name in written.pins)) : [];
-      await this.retireParts(req.key, removed);
-      return committed;
-    }
+          },
+          // Parts of the replaced row that this put does not name; replaced parts need nothing.
+          retire: state.kind === 'live' ? Object.keys(state.row.parts).filter(name => !(name in pins)) : [],
+        };
+      },
+      conflict: (_state, rounds) => req.create
+        ? `item ${item} already exists (create)`
+        : req.expectedRevision !== undefined
+          ? `item ${item} is not at revision ${req.expectedRevision} (or does not exist)`
+          : `item ${item} kept changing during an unconditional put (${rounds} attempts)`,
+    });
+    return { ...this.decodeCommitted(landed.item), created: landed.state.kind !== 'live' };
   }
 
   /**
    * Changes some parts (and optionally merges some attributes) of an existing item,
    * keeping the pins of the parts it does not name. Reads the row consistently, then
-   * commits conditional on that revision: a concurrent writer makes it a 409, never a
-   * lost update.
+   * commits conditional on that exact state: a concurrent writer (or a delete and re-create)
+   * makes it a 409, never a lost update.
    */
   public async updateParts(req: UpdatePartsRequest): Promise<IndexRow> {
     this.checkRequest(req);
@@ -430,112 +413,118 @@ export class SplitStoreClient {
     if (prepared.length === 0 && removeParts.length === 0 && Object.keys(marshalled).length === 0) {
       throw new ValidationError('nothing to update: give parts, removeParts or attributes');
     }
+    const item = JSON.stringify(req.key);
 
-    const start = this.now();
-    const current = await this.readRow(req.key, 'read before updateParts');
-    if (!current) throw new NotFoundError(`item ${JSON.stringify(req.key)} does not exist`);
-    if (req.expectedRevision !== undefined && current.revision !== req.expectedRevision) {
-      throw new ConflictError(`item ${JSON.stringify(req.key)} is at revision ${current.revision}, not ${req.expectedRevision}`);
-    }
-    const removed = removeParts.filter(name => name in current.parts);
-
-    const written = await this.writeParts(prepared);
-    let committed: IndexRow;
-    try {
-      this.checkDeadline(start, req.key);
-      // DynamoDB refuses unused expression attribute names: '#parts' only when pins change.
-      const names: Record<string, string> = { '#rev': REVISION_ATTRIBUTE, '#proto': PROTOCOL_ATTRIBUTE };
-      const values: Record<string, AttributeValue> = {
-        ':expected': { N: String(current.revision) },
-        ':one': { N: '1' },
-      };
-      const sets = ['#rev = #rev + :one'];
-      const removes: string[] = [];
-      Object.entries(marshalled).forEach(([name, value], i) => {
-        names[`#a${i}`] = name;
-        values[`:a${i}`] = value;
-        sets.push(`#a${i} = :a${i}`);
-      });
-      Object.entries(written.pins).forEach(([name, pin], i) => {
-        names[`#p${i}`] = name;
-        values[`:p${i}`] = encodePin(pin);
-        sets.push(`#parts.#p${i} = :p${i}`);
-      });
-      removed.forEach((name, i) => {
-        names[`#r${i}`] = name;
-        removes.push(`#parts.#r${i}`);
-      });
-      if (Object.keys(written.pins).length > 0 || removed.length > 0) names['#parts'] = PARTS_ATTRIBUTE;
-      try {
-        const out = await this.ddb.send(new UpdateItemCommand({
-          TableName: this.config.tableName,
-          Key: marshallKey(this.config, req.key),
-          UpdateExpression: `SET ${sets.join(', ')}` + (removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''),
-          ConditionExpression: '#rev = :expected AND attribute_not_exists(#proto)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }));
-        committed = decodeRow(this.config, out?.Attributes ?? {});
-      } catch (e) {
-        if (isConditionFailure(e)) {
-          throw new ConflictError(`item ${JSON.stringify(req.key)} changed (or was deleted) since revision ${current.revision}; re-read and retry`);
+    const landed = await runWrite(this.writer, {
+      operation: 'updateParts',
+      key: req.key,
+      parts: prepared,
+      signal: req.signal,
+      rounds: 1,
+      check: state => {
+        if (state.kind !== 'live') throw new NotFoundError(`item ${item} does not exist`);
+        if (req.expectedRevision !== undefined && state.revision !== req.expectedRevision) {
+          throw new ConflictError(`item ${item} is at revision ${state.revision}, not ${req.expectedRevision}`);
         }
-        const verified = await this.verifyAmbiguousCommit(e, req.key, written);
-        if (verified) {
-          committed = verified;
-        } else {
-          throw e;
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof AmbiguousCommitError)) await this.compensate(written.created, e);
-      throw e instanceof AmbiguousCommitError ? e.reported : dynamoError(e, 'UpdateItem');
-    }
-    await this.retireParts(req.key, removed);
-    return committed;
+      },
+      build: (state, token, pins) => {
+        const current = (state as Extract<RowState, { kind: 'live' }>).row;
+        const removed = removeParts.filter(name => name in current.parts);
+        // DynamoDB refuses unused expression attribute names: each is added with its use.
+        const names: Record<string, string> = { '#rev': REVISION_ATTRIBUTE, '#tok': TOKEN_ATTRIBUTE, '#proto': PROTOCOL_ATTRIBUTE };
+        const values: Record<string, AttributeValue> = {
+          ':rev': { N: String(nextRevision(state)) },
+          ':tok': { S: token },
+          ':proto': { N: String(PROTOCOL_VERSION) },
+        };
+        const condition = stateCondition(this.config, state, names, values);
+        const sets = ['#rev = :rev', '#tok = :tok', '#proto = :proto'];
+        const removes: string[] = [];
+        Object.entries(marshalled).forEach(([name, value], i) => {
+          names[`#a${i}`] = name;
+          values[`:a${i}`] = value;
+          sets.push(`#a${i} = :a${i}`);
+        });
+        Object.entries(pins).forEach(([name, pin], i) => {
+          names[`#p${i}`] = name;
+          values[`:p${i}`] = encodePin(pin);
+          sets.push(`#parts.#p${i} = :p${i}`);
+        });
+        removed.forEach((name, i) => {
+          names[`#r${i}`] = name;
+          removes.push(`#parts.#r${i}`);
+        });
+        if (Object.keys(pins).length > 0 || removed.length > 0) names['#parts'] = PARTS_ATTRIBUTE;
+        return {
+          kind: 'UpdateItem',
+          input: {
+            TableName: this.config.tableName,
+            Key: marshallKey(this.config, req.key),
+            UpdateExpression: `SET ${sets.join(', ')}` + (removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+          retire: removed,
+        };
+      },
+      conflict: state => `item ${item} changed (or was deleted) since revision ${(state as { revision: number }).revision}; re-read and retry`,
+    });
+    return this.decodeCommitted(landed.item);
   }
 
   /**
-   * Deletes an item: conditional DeleteItem returning the old row, then a delete marker on
-   * each of its parts (the pinned versions become noncurrent and stay for the retention
-   * window). Returns the deleted row.
+   * Deletes an item: replaces its row by a tombstone (the key, the next revision, a token),
+   * conditionally on the exact state read, then places a delete marker on each of its parts
+   * (the pinned versions become noncurrent and stay for the retention window). Returns the
+   * deleted row. The tombstone keeps the revision counting, so a later create continues from
+   * it and nothing conditioned on the old item can commit over a new one.
    */
   public async delete(req: DeleteRequest): Promise<IndexRow> {
     this.checkRequest(req);
     validateKey(this.config, req.key);
     checkPositiveRevision(req.expectedRevision, 'expectedRevision');
-    const names: Record<string, string> = { '#pk': this.config.partitionKey.name, '#proto': PROTOCOL_ATTRIBUTE };
-    const values: Record<string, AttributeValue> = {};
-    let condition = 'attribute_exists(#pk) AND attribute_not_exists(#proto)';
-    if (req.expectedRevision !== undefined) {
-      names['#rev'] = REVISION_ATTRIBUTE;
-      values[':expected'] = { N: String(req.expectedRevision) };
-      condition += ' AND #rev = :expected';
-    }
-    let old: IndexRow;
-    try {
-      const out = await this.ddb.send(new DeleteItemCommand({
-        TableName: this.config.tableName,
-        Key: marshallKey(this.config, req.key),
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
-        ReturnValues: 'ALL_OLD',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
-      old = decodeRow(this.config, out?.Attributes ?? {});
-    } catch (e) {
-      if (isConditionFailure(e)) {
-        const item = (e as { Item?: Record<string, AttributeValue> }).Item;
-        const exists = item !== undefined ? true : (await this.readRow(req.key, 'read after a failed delete')) !== undefined;
-        if (!exists) throw new NotFoundError(`item ${JSON.stringify(req.key)} does not exist`);
-        throw new ConflictError(`item ${JSON.stringify(req.key)} is not at revision ${req.expectedRevision}`);
-      }
-      throw dynamoError(e, 'DeleteItem');
-    }
-    await this.retireParts(req.key, Object.keys(old.parts));
-    return old;
+    const item = JSON.stringify(req.key);
+    const landed = await runWrite(this.writer, {
+      operation: 'delete',
+      key: req.key,
+      parts: [],
+      signal: req.signal,
+      rounds: req.expectedRevision === undefined ? UNCONDITIONAL_PUT_ATTEMPTS : 1,
+      check: state => {
+        if (state.kind !== 'live') throw new NotFoundError(`item ${item} does not exist`);
+        if (req.expectedRevision !== undefined && state.revision !== req.expectedRevision) {
+          throw new ConflictError(`item ${item} is not at revision ${req.expectedRevision}`);
+        }
+      },
+      build: (state, token) => {
+        const names: Record<string, string> = {};
+        const values: Record<string, AttributeValue> = {};
+        const condition = stateCondition(this.config, state, names, values);
+        return {
+          kind: 'PutItem',
+          input: {
+            TableName: this.config.tableName,
+            Item: encodeTombstone(this.config, req.key, nextRevision(state), token),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+          },
+          retire: state.kind === 'live' ? Object.keys(state.row.parts) : [],
+        };
+      },
+      conflict: (_state, rounds) => req.expectedRevision !== undefined
+        ? `item ${item} is not at revision ${req.expectedRevision}`
+        : `item ${item} kept changing during the delete (${rounds} attempts)`,
+    });
+    return (landed.state as Extract<RowState, { kind: 'live' }>).row;
+  }
+
+  /** The row a landed commit wrote; a tombstone or an undecodable row is a bug, reported as such. */
+  private decodeCommitted(item: Item): IndexRow {
+    const state = decodeState(this.config, item);
+    if (state.kind !== 'live') throw new StoreError(500, 'InternalError', 'the committed row is not a live row');
+    return state.row;
   }
 
   // ---------------------------------------------------------------------------------
@@ -813,29 +802,40 @@ export class SplitStoreClient {
           TableName: this.config.tableName,
           IndexName: req.index,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': partitionKey.name },
+          ...TOMBSTONE_FILTER,
+          ExpressionAttributeNames: { '#pk': partitionKey.name, ...TOMBSTONE_FILTER.ExpressionAttributeNames },
           ExpressionAttributeValues: { ':pk': value },
           ScanIndexForward: req.ascending ?? true,
           Limit: limit,
           ExclusiveStartKey: startKey,
         };
-        out = await this.ddb.send(new QueryCommand(input));
+        out = await this.sendRead(new QueryCommand(input), 'Query');
       } else {
         const input: ScanCommandInput = {
           TableName: this.config.tableName,
           IndexName: req.index,
+          ...TOMBSTONE_FILTER,
           Limit: limit,
           ExclusiveStartKey: startKey,
         };
-        out = await this.ddb.send(new ScanCommand(input));
+        out = await this.sendRead(new ScanCommand(input), 'Scan');
       }
     } catch (e) {
       throw dynamoError(e, req.partitionValue !== undefined ? 'Query' : 'Scan');
     }
-    return {
-      items: (out.Items ?? []).map(item => decodeRow(this.config, item)),
-      cursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined,
-    };
+    const items: IndexRow[] = [];
+    for (const item of out.Items ?? []) {
+      const state = decodeState(this.config, item);
+      if (state.kind === 'live') items.push(state.row);
+    }
+    return { items, cursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined };
+  }
+
+  /** One DynamoDB request with the store's timeouts and attempts (idempotent reads only). */
+  private sendRead<O>(command: unknown, operation: string): Promise<O> {
+    return send<O>(this.ddb, operation, () => command, {
+      timeoutMs: this.writer.dynamodbTimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: this.writer.retryDelayMs,
+    });
   }
 
   /** A presigned GET URL of one part, pinned to the row's VersionId. */
@@ -859,63 +859,12 @@ export class SplitStoreClient {
   // reconcile
 
   /**
-   * Repairs what a crashed writer left behind, for one new object version (called after a
-   * delay longer than any writer deadline). See docs/PROTOCOL.md "Reconcile".
+   * Reconciles one part key after an S3 event on one of its versions (called after a delay
+   * longer than any writer's deadline plus the commit margin). See docs/PROTOCOL.md section 9
+   * and reconcile.ts.
    */
   public async reconcile(objectKey: string, versionId: string): Promise<ReconcileOutcome> {
-    const parsed = parsePartKey(this.config, objectKey);
-    if (!parsed) return 'not-a-part';
-    if (typeof versionId !== 'string' || versionId.length === 0) {
-      throw new ValidationError('reconcile needs the VersionId of the new object version');
-    }
-    const row = await this.readRow(parsed.key, 'GetItem (reconcile)');
-    const pin = row?.parts[parsed.part];
-    if (pin?.versionId === versionId) return 'pinned';
-    const head = await this.headCurrent(objectKey);
-    if (head?.versionId !== versionId) return 'noncurrent';
-    await this.deleteVersion(objectKey, versionId);
-    const outcome: ReconcileOutcome = pin ? 'deleted-unpinned' : 'deleted-orphan';
-    this.log({ level: 'info', message: 'reconciler deleted an unpinned current version', objectKey, versionId, outcome });
-    if (pin) await this.uncoverPin(objectKey, parsed.key, parsed.part, pin);
-    return outcome;
-  }
-
-  /**
-   * After deleting one unpinned version, the next one down may be another writer's garbage
-   * whose own event has already been handled (it was noncurrent then). Remove such versions
-   * too while they are old enough to be garbage, so the pinned version is current again.
-   */
-  private async uncoverPin(objectKey: string, key: ItemKey, part: string, pin: PartPin): Promise<void> {
-    const threshold = this.config.writerDeadlineMs * 2;
-    for (let i = 0; i < 10; i++) {
-      const head = await this.headCurrent(objectKey);
-      if (!head || head.versionId === pin.versionId) return;
-      const age = head.lastModified === undefined ? 0 : this.wallClock() - head.lastModified.getTime();
-      if (age < threshold) return; // could be a writer in flight: its own event will decide
-      const row = await this.readRow(key, 'GetItem (reconcile)');
-      const current = row?.parts[part];
-      if (current?.versionId !== pin.versionId) return; // the row moved on: later events decide
-      await this.deleteVersion(objectKey, head.versionId);
-      this.log({ level: 'info', message: 'reconciler deleted an older unpinned version above the pin', objectKey, versionId: head.versionId });
-    }
-  }
-
-  private async headCurrent(objectKey: string): Promise<{ versionId: string; lastModified?: Date } | undefined> {
-    try {
-      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.config.bucketName, Key: objectKey }));
-      return out.VersionId ? { versionId: out.VersionId, lastModified: out.LastModified } : undefined;
-    } catch (e) {
-      if (isNotFound(e)) return undefined; // no object, or a delete marker is current
-      throw new UnavailableError(`S3 HeadObject failed (${errorName(e)}: ${errorMessage(e)}); retry`);
-    }
-  }
-
-  private async deleteVersion(objectKey: string, versionId: string): Promise<void> {
-    try {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucketName, Key: objectKey, VersionId: versionId }));
-    } catch (e) {
-      throw new UnavailableError(`S3 DeleteObject of version ${versionId} failed (${errorName(e)}: ${errorMessage(e)}); retry`);
-    }
+    return reconcilePartKey(this.writer, objectKey, versionId);
   }
 
   // ---------------------------------------------------------------------------------
@@ -952,199 +901,22 @@ export class SplitStoreClient {
     });
   }
 
-  /** PutObject every part in parallel; on any failure, compensate the ones that landed. */
-  private async writeParts(parts: PreparedPart[]): Promise<WrittenParts> {
-    const results = await Promise.allSettled(parts.map(async part => {
-      const out = await this.s3.send(new PutObjectCommand({
-        Bucket: this.config.bucketName,
-        Key: part.s3Key,
-        Body: part.body,
-        ContentType: part.contentType,
-      }));
-      return { part, out };
-    }));
-    const pins: Record<string, PartPin> = {};
-    const created: CreatedVersion[] = [];
-    let failure: unknown;
-    for (const result of results) {
-      if (result.status === 'rejected') {
-        failure = failure ?? result.reason;
-        continue;
-      }
-      const { part, out } = result.value;
-      if (!out.VersionId || out.VersionId === 'null') {
-        failure = failure ?? new Error(`bucket ${this.config.bucketName} returned no VersionId: S3 versioning must be enabled`);
-        continue;
-      }
-      created.push({ part: part.name, s3Key: part.s3Key, versionId: out.VersionId });
-      pins[part.name] = {
-        versionId: out.VersionId,
-        etag: out.ETag ?? '',
-        size: part.body.byteLength,
-        contentType: part.contentType,
-      };
-    }
-    if (failure !== undefined) {
-      await this.compensate(created, failure);
-      throw new UnavailableError(`S3 PutObject failed (${errorName(failure)}: ${errorMessage(failure)}); nothing was committed, retry`);
-    }
-    return { pins, created };
-  }
-
-  private checkDeadline(start: number, key: ItemKey): void {
-    const elapsed = this.now() - start;
-    if (elapsed > this.config.writerDeadlineMs) {
-      throw new DeadlineExceededError(
-        `write of ${JSON.stringify(key)} ran ${Math.round(elapsed)} ms, past the writer deadline of `
-        + `${this.config.writerDeadlineMs} ms: abandoned and compensated, nothing was committed; retry`,
-      );
-    }
-  }
-
-  /**
-   * The commit failed in a way that may or may not have reached DynamoDB (a timeout, a
-   * 5xx). Compensating a commit that did land would delete pinned versions, so look first.
-   * Returns the committed row when the commit did land; undefined when it certainly did not
-   * (compensate); throws AmbiguousCommitError when it cannot tell (do not compensate: the
-   * reconciler decides later, from the row).
-   */
-  private async verifyAmbiguousCommit(e: unknown, key: ItemKey, written: WrittenParts): Promise<IndexRow | undefined> {
-    if (e instanceof StoreError || definitelyRejected(e) || written.created.length === 0) return undefined;
-    let row: IndexRow | undefined;
-    try {
-      row = await this.readRow(key, 'read after an ambiguous commit');
-    } catch (readError) {
-      this.log({
-        level: 'error',
-        message: 'commit outcome unknown: not compensating, the reconciler will remove the versions if they are unpinned',
-        key,
-        versions: written.created,
-        error: errorMessage(readError),
-      });
-      throw new AmbiguousCommitError(dynamoError(e, 'commit'));
-    }
-    const ours = written.created.some(c => row?.parts[c.part]?.versionId === c.versionId);
-    return ours ? row : undefined;
-  }
-
-  /**
-   * Deletes exactly the versions this writer created (by VersionId), in parallel, each
-   * retried; failures are logged and never replace the original error.
-   */
-  private async compensate(created: CreatedVersion[], cause: unknown): Promise<void> {
-    await Promise.all(created.map(async version => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.s3.send(new DeleteObjectCommand({
-            Bucket: this.config.bucketName,
-            Key: version.s3Key,
-            VersionId: version.versionId,
-          }));
-          return;
-        } catch (e) {
-          if (attempt >= DELETE_ATTEMPTS) {
-            this.log({
-              level: 'error',
-              message: 'compensation failed: the reconciler will delete this unpinned version',
-              s3Key: version.s3Key,
-              versionId: version.versionId,
-              error: errorMessage(e),
-              cause: errorMessage(cause),
-            });
-            return;
-          }
-          await sleep(this.retryDelayMs * 2 ** (attempt - 1));
-        }
-      }
-    }));
-  }
-
-  /**
-   * After a commit removed parts: a delete marker on each (the pinned versions become
-   * noncurrent and expire with the retention window). If by then another writer has pinned
-   * that part again, our marker may hide its version: remove the marker (by its VersionId).
-   */
-  private async retireParts(key: ItemKey, parts: string[]): Promise<void> {
-    if (parts.length === 0) return;
-    const markers = await Promise.all(parts.map(async part => {
-      const s3Key = partKey(this.config, key, part);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const out = await this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucketName, Key: s3Key }));
-          return { part, s3Key, versionId: out?.VersionId };
-        } catch (e) {
-          if (attempt >= DELETE_ATTEMPTS) {
-            this.log({
-              level: 'warn',
-              message: 'could not retire a removed part: its last version stays current (harmless, not pinned)',
-              s3Key,
-              error: errorMessage(e),
-            });
-            return undefined;
-          }
-          await sleep(this.retryDelayMs * 2 ** (attempt - 1));
-        }
-      }
-    }));
-    const placed = markers.filter((m): m is { part: string; s3Key: string; versionId: string } => m?.versionId !== undefined);
-    if (placed.length === 0) return;
-    let row: IndexRow | undefined;
-    try {
-      row = await this.readRow(key, 'read after retiring parts');
-    } catch (e) {
-      this.log({ level: 'warn', message: 'could not re-check the row after retiring parts', key, error: errorMessage(e) });
-      return;
-    }
-    await Promise.all(placed.filter(m => row?.parts[m.part] !== undefined).map(async marker => {
-      try {
-        await this.s3.send(new DeleteObjectCommand({
-          Bucket: this.config.bucketName,
-          Key: marker.s3Key,
-          VersionId: marker.versionId,
-        }));
-      } catch (e) {
-        this.log({ level: 'error', message: 'could not remove a delete marker that hides a pinned version', ...marker, error: errorMessage(e) });
-      }
-    }));
-  }
-
-  /** The row a committed put replaced (to find removed parts); a row we cannot decode is logged, not thrown. */
-  private decodeReplaced(item: Record<string, AttributeValue> | undefined): IndexRow | undefined {
-    if (!item) return undefined;
-    try {
-      return decodeRow(this.config, item);
-    } catch (e) {
-      this.log({ level: 'warn', message: 'replaced row could not be decoded: its parts are not retired', error: errorMessage(e) });
-      return undefined;
-    }
-  }
-
-  /** Consistent GetItem, decoded; undefined when the row does not exist. */
+  /** Consistent GetItem, decoded; undefined when the item does not exist (no row, or a tombstone). */
   private async readRow(key: ItemKey, operation: string, signal?: AbortSignal): Promise<IndexRow | undefined> {
     let item: Record<string, AttributeValue> | undefined;
     try {
-      const out = await this.ddb.send(new GetItemCommand({
+      const out = await send<{ Item?: Item }>(this.ddb, 'GetItem', () => new GetItemCommand({
         TableName: this.config.tableName,
         Key: marshallKey(this.config, key),
         ConsistentRead: true,
-      }), { abortSignal: signal });
+      }), { timeoutMs: this.writer.dynamodbTimeoutMs, attempts: REQUEST_ATTEMPTS, signal, retryDelayMs: this.writer.retryDelayMs });
       item = out?.Item;
     } catch (e) {
       throw dynamoError(e, operation);
     }
-    return item ? decodeRow(this.config, item) : undefined;
+    const state = decodeState(this.config, item);
+    return state.kind === 'live' ? state.row : undefined;
   }
-}
-
-/** The commit may have landed; the caller must not compensate. */
-class AmbiguousCommitError extends Error {
-  constructor(public readonly reported: StoreError) {
-    super(reported.message);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
 }
 
 function marshallKeyValue(attribute: KeyAttribute, value: KeyValue): AttributeValue {
@@ -1159,6 +931,15 @@ function marshallKeyValue(attribute: KeyAttribute, value: KeyValue): AttributeVa
   }
   return { N: String(value) };
 }
+
+/**
+ * Lists leave tombstones out (DynamoDB applies the filter after `Limit`, so a page may hold
+ * fewer rows than asked, even none, and still have a cursor).
+ */
+const TOMBSTONE_FILTER = {
+  FilterExpression: 'attribute_not_exists(#del)',
+  ExpressionAttributeNames: { '#del': DELETED_ATTRIBUTE },
+} as const;
 
 /** Maximum length of a cursor string. */
 export const MAX_CURSOR_LENGTH = 8192;

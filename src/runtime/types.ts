@@ -27,7 +27,11 @@ export interface IndexRow {
   readonly key: ItemKey;
   /** The user's attributes, key attributes included, reserved attributes excluded. */
   readonly attributes: Record<string, unknown>;
-  /** Revision number: 1 after create, +1 on every committed write. */
+  /**
+   * Revision number: 1 after the first create of the key, +1 on every committed write. It
+   * never repeats: a delete leaves a tombstone, so an item deleted at revision 4 and created
+   * again is at revision 6, and an `expectedRevision` from before the delete cannot match it.
+   */
   readonly revision: number;
   /** Part name to pin. */
   readonly parts: Record<string, PartPin>;
@@ -47,8 +51,16 @@ export interface PutRequest {
   readonly parts?: Record<string, PartInput>;
   /** Only commit if the row is at this revision. */
   readonly expectedRevision?: number;
-  /** Only commit if no row exists. Exclusive with expectedRevision. */
+  /** Only commit if the item does not exist (never did, or was deleted). Exclusive with expectedRevision. */
   readonly create?: boolean;
+  /** The caller's time: once aborted, nothing new is sent but clean-up, and the write answers 503. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a put answers: the committed row, and whether the put created the item. */
+export interface PutResult extends IndexRow {
+  /** True when no live row existed before this put (the key never existed, or was deleted). */
+  readonly created: boolean;
 }
 
 /** Change some parts (and optionally some attributes) of an existing item. */
@@ -59,12 +71,16 @@ export interface UpdatePartsRequest {
   /** Attributes to set (merged over the existing ones). */
   readonly attributes?: Record<string, unknown>;
   readonly expectedRevision?: number;
+  /** The caller's time: once aborted, nothing new is sent but clean-up, and the write answers 503. */
+  readonly signal?: AbortSignal;
 }
 
 /** Delete an item. */
 export interface DeleteRequest {
   readonly key: ItemKey;
   readonly expectedRevision?: number;
+  /** The caller's time: once aborted, nothing new is sent but clean-up, and the delete answers 503. */
+  readonly signal?: AbortSignal;
 }
 
 /** A split read. */
@@ -117,8 +133,24 @@ export type ReadEvent =
   }
   | { readonly type: 'part-error'; readonly name: string; readonly code: PartErrorCode; readonly message: string; readonly atMs: number };
 
-/** The outcome of reconciling one new object version. */
-export type ReconcileOutcome = 'pinned' | 'noncurrent' | 'deleted-orphan' | 'deleted-unpinned' | 'not-a-part';
+/**
+ * What the reconciler did for one S3 event (docs/PROTOCOL.md, "Reconcile"):
+ * - `not-a-part`: the key is not a part key of this store;
+ * - `pinned`: nothing to do, the event's version is the pinned, current one;
+ * - `noncurrent`: nothing to do, the pinned version is current and the event's version is not it;
+ * - `retired`: nothing to do, no live row pins the part and nothing is current (a delete marker is);
+ * - `deleted-unpinned`: deleted (by VersionId) versions above the pinned one, never committed;
+ * - `uncovered`: deleted delete markers that hid the pinned version;
+ * - `retired-orphan`: placed a delete marker on a current version no live row pins (kept for the retention window);
+ * - `in-flight`: a version younger than the writer deadline plus the commit margin is current; its own event decides;
+ * - `dangling`: the row pins a version S3 does not have (logged; nothing the reconciler can repair).
+ */
+export type ReconcileOutcome =
+  | 'not-a-part' | 'pinned' | 'noncurrent' | 'retired' | 'deleted-unpinned' | 'uncovered' | 'retired-orphan'
+  | 'in-flight' | 'dangling';
+
+/** A structured log entry (one JSON line in Lambda). */
+export type LogEntry = { readonly level: 'warn' | 'error' | 'info'; readonly message: string } & Record<string, unknown>;
 
 /** Base class of errors the runtime reports to callers, each with an HTTP status. */
 export class StoreError extends Error {
@@ -151,4 +183,12 @@ export class DeadlineExceededError extends StoreError {
 /** A dependency (DynamoDB) failed: 503, retryable. */
 export class UnavailableError extends StoreError {
   constructor(message: string) { super(503, 'Unavailable', message); }
+}
+
+/**
+ * The commit was sent but its answer was lost, and it cannot be told whether it landed: 503,
+ * retryable after reading the item. Nothing was deleted; the store is consistent either way.
+ */
+export class CommitOutcomeUnknownError extends StoreError {
+  constructor(message: string) { super(503, 'CommitOutcomeUnknown', message); }
 }

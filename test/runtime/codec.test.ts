@@ -1,9 +1,12 @@
 import {
   decodeRow,
+  decodeState,
   encodeRow,
+  encodeTombstone,
   marshallAttributes,
   marshallKey,
   mergeKeyIntoAttributes,
+  observeRow,
   RESERVED_ATTRIBUTES,
   UnsupportedRowError,
 } from '../../src/runtime/codec';
@@ -82,7 +85,7 @@ describe('encodeRow / decodeRow', () => {
   test('fails when a user attribute has a reserved name', () => {
     for (const name of RESERVED_ATTRIBUTES) {
       expect(() => encodeRow(config, { ...row, attributes: { [name]: 1 } })).toThrow(
-        new ValidationError(`attribute name "${name}" is reserved by cdk-split-store (reserved: _rev, _parts, _proto); rename the attribute`),
+        new ValidationError(`attribute name "${name}" is reserved by cdk-split-store (reserved: _rev, _parts, _proto, _tok, _del); rename the attribute`),
       );
     }
   });
@@ -106,9 +109,25 @@ describe('encodeRow / decodeRow', () => {
 
 describe('decodeRow refusals', () => {
   test('fails on a row of a later protocol version', () => {
-    const item = { ...encodeRow(config, row), _proto: { N: '2' } };
+    const item = { ...encodeRow(config, row, 'tok'), _proto: { N: '3' } };
     expect(() => decodeRow(config, item)).toThrow(UnsupportedRowError);
-    expect(() => decodeRow(config, item)).toThrow(/written by protocol version 2/);
+    expect(() => decodeRow(config, item)).toThrow(/written by protocol version 3/);
+  });
+
+  test('fails on a v2 row without its token', () => {
+    const { _tok, ...item } = encodeRow(config, row, 'tok');
+    expect(_tok).toEqual({ S: 'tok' });
+    expect(() => decodeRow(config, item)).toThrow('protocol v2 row without _tok (S)');
+  });
+
+  test('fails on a v1 row carrying an attribute v2 reserves (it would be stripped or overwritten)', () => {
+    expect(() => decodeRow(config, { ...encodeRow(config, row), _del: { S: 'app data' } })).toThrow(
+      /row has no _proto \(a protocol v1 row\) but has attribute _del, which protocol v2 reserves/,
+    );
+  });
+
+  test('a tombstone is not a row', () => {
+    expect(() => decodeRow(config, encodeTombstone(config, row.key, 4, 'tok'))).toThrow('a tombstone (deleted item) is not a row');
   });
 
   test('accepts an explicit _proto of 1', () => {
@@ -137,6 +156,33 @@ describe('decodeRow refusals', () => {
     const { seq, ...item } = encodeRow(config, row);
     expect(seq).toBeDefined();
     expect(() => decodeRow(config, item)).toThrow('row has no key attribute "seq"');
+  });
+});
+
+describe('decodeState: what a writer reads before it commits', () => {
+  test('no item: no row', () => {
+    expect(decodeState(config, undefined)).toEqual({ kind: 'none' });
+  });
+
+  test('a v1 row: live, without a token', () => {
+    const item = encodeRow(config, row);
+    expect(decodeState(config, item)).toEqual({ kind: 'live', revision: 3, token: undefined, row, item });
+  });
+
+  test('a v2 row: live, with its token; the reserved attributes are not user attributes', () => {
+    const item = encodeRow(config, row, 'tok');
+    expect(item).toMatchObject({ _tok: { S: 'tok' }, _proto: { N: '2' } });
+    expect(decodeState(config, item)).toEqual({ kind: 'live', revision: 3, token: 'tok', row, item });
+  });
+
+  test('a tombstone: its revision and token', () => {
+    expect(decodeState(config, encodeTombstone(config, row.key, 4, 'tok'))).toEqual({ kind: 'tombstone', revision: 4, token: 'tok' });
+  });
+
+  test('observeRow reads revision and token without decoding the rest', () => {
+    expect(observeRow(undefined)).toBeUndefined();
+    expect(observeRow({ _rev: { N: '9' }, _tok: { S: 't' }, _proto: { N: '7' } })).toEqual({ revision: 9, token: 't' });
+    expect(observeRow({ junk: { S: 'x' } })).toEqual({ revision: undefined, token: undefined });
   });
 });
 

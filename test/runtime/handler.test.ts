@@ -9,7 +9,7 @@ import { encodeBody, isTextual, toJson } from '../../src/runtime/handler-ndjson'
 import { parseFunctionUrlRequest } from '../../src/runtime/handler-request';
 import { endStream, lambdaHttpResponseStream, writeChunk } from '../../src/runtime/lambda-stream';
 import {
-  ConflictError, IndexRow, NotFoundError, ReadEvent, UnavailableError, ValidationError,
+  CommitOutcomeUnknownError, ConflictError, DeadlineExceededError, IndexRow, NotFoundError, ReadEvent, UnavailableError, ValidationError,
 } from '../../src/runtime/types';
 
 /**
@@ -120,7 +120,7 @@ function row(key: Record<string, string | number>, revision = 1, parts: string[]
 /** A fake store: every method a jest.fn; `get` replays the given events (or throws). */
 function fakeStore(overrides: Partial<StoreOperations> = {}): jest.Mocked<StoreOperations> {
   return {
-    put: jest.fn(async (req) => row(req.key, req.create ? 1 : 2)),
+    put: jest.fn(async (req) => ({ ...row(req.key, req.create ? 1 : 2), created: req.create === true })),
     updateParts: jest.fn(async (req) => row(req.key, 3)),
     delete: jest.fn(async (req) => row(req.key, 4)),
     get: jest.fn(() => events([])),
@@ -379,6 +379,38 @@ describe('Function URL routes', () => {
     expect(stream.json.revision).toBe(2);
   });
 
+  test('PUT that creates an item deleted before answers 201, whatever its revision (revisions continue across a delete)', async () => {
+    const h = harness(fakeStore({ put: jest.fn(async (req) => ({ ...row(req.key, 7), created: true })) }));
+    const stream = await h.call(urlEvent('PUT', '/items/a', { body: { attributes: {} } }));
+    expect(stream.metadata?.statusCode).toBe(201);
+    // The answer is the row: the store's "created" flag is the status, not a field.
+    expect(stream.json).toEqual(row({ id: 'a' }, 7));
+  });
+
+  test('writes get a signal that ends their work before the function does, when the function has a deadline', async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const h = harness(fakeStore({
+      put: jest.fn(async (req) => { seen.push(req.signal); return { ...row(req.key, 2), created: false }; }),
+    }));
+    await h.call(urlEvent('PUT', '/items/a', { body: { attributes: {} } }), undefined, { awsRequestId: 'r', getRemainingTimeInMillis: () => 60_000 } as never);
+    expect(seen[0]).toBeInstanceOf(AbortSignal);
+    expect(seen[0]!.aborted).toBe(false);
+    // Outside Lambda (no remaining time): no signal.
+    await h.call(urlEvent('PUT', '/items/a', { body: { attributes: {} } }));
+    expect(seen[1]).toBeUndefined();
+  });
+
+  test('a write whose function is about to time out is abandoned and answers 503 (the signal fires at once)', async () => {
+    const h = harness(fakeStore({
+      delete: jest.fn(async (req) => {
+        await new Promise((resolve) => req.signal!.addEventListener('abort', resolve, { once: true }));
+        throw new UnavailableError('the delete was abandoned before its commit: nothing was committed; retry');
+      }),
+    }));
+    const stream = await h.call(urlEvent('DELETE', '/items/a'), undefined, { awsRequestId: 'r', getRemainingTimeInMillis: () => 1_000 } as never);
+    expect(stream.metadata?.statusCode).toBe(503);
+  });
+
   test('PATCH updates parts', async () => {
     const h = harness();
     const stream = await h.call(urlEvent('PATCH', '/items/a', { body: { parts: { lines: { body: '[]' } }, removeParts: ['notes'], expectedRevision: 2 } }));
@@ -416,6 +448,8 @@ describe('Function URL routes', () => {
     ['a validation error from the store', new ValidationError("part name 'Bad' must match [a-z0-9][a-z0-9_-]{0,62}"), 400, 'ValidationError'],
     ['a missing item', new NotFoundError('no item a'), 404, 'NotFound'],
     ['DynamoDB unavailable', new UnavailableError('DynamoDB failed: retry'), 503, 'Unavailable'],
+    ['a commit whose outcome is unknown', new CommitOutcomeUnknownError('the put of {"id":"a"} may or may not have been committed'), 503, 'CommitOutcomeUnknown'],
+    ['a writer past its deadline', new DeadlineExceededError('past the writer deadline'), 503, 'DeadlineExceeded'],
   ])('a store error from a write (%s) keeps its status, code and message', async (_name, error, status, code) => {
     const h = harness(fakeStore({ put: jest.fn(async () => { throw error; }) }));
     const stream = await h.call(urlEvent('PUT', '/items/a', { body: { attributes: {} } }));

@@ -40,9 +40,20 @@ describe('parseS3Notification', () => {
     ]);
   });
 
+  test('reads delete markers and deleted versions too: the reconciler re-checks the key after each', () => {
+    expect(parseS3Notification(notification([
+      { eventName: 'ObjectRemoved:DeleteMarkerCreated', key: 'items/a/summary', versionId: 'm1' },
+      { eventName: 'ObjectRemoved:Delete', key: 'items/a/lines', versionId: 'v1' },
+    ]))).toEqual([
+      { bucket: 'parts-bucket', key: 'items/a/summary', versionId: 'm1', eventName: 'ObjectRemoved:DeleteMarkerCreated' },
+      { bucket: 'parts-bucket', key: 'items/a/lines', versionId: 'v1', eventName: 'ObjectRemoved:Delete' },
+    ]);
+  });
+
   test('ignores other event types', () => {
     expect(parseS3Notification(notification([
-      { eventName: 'ObjectRemoved:DeleteMarkerCreated', key: 'items/a/summary', versionId: 'v1' },
+      { eventName: 'ObjectRestore:Completed', key: 'items/a/summary', versionId: 'v1' },
+      { eventName: 'LifecycleExpiration:Delete', key: 'items/a/summary', versionId: 'v1' },
     ]))).toEqual([]);
   });
 

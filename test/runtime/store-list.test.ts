@@ -1,10 +1,11 @@
 /**
- * list, presign and reconcile of SplitStoreClient at the SDK edge, with aws-sdk-client-mock.
+ * list and presign of SplitStoreClient at the SDK edge, with aws-sdk-client-mock (reconcile:
+ * reconcile.test.ts).
  */
 import { DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { encodeRow } from '../../src/runtime/codec';
+import { encodeRow, encodeTombstone } from '../../src/runtime/codec';
 import { StoreConfig } from '../../src/runtime/config';
 import { decodeCursor, encodeCursor, SplitStoreClient, SplitStoreClientOptions } from '../../src/runtime/store';
 import { IndexRow, NotFoundError, PartPin, ValidationError } from '../../src/runtime/types';
@@ -21,12 +22,10 @@ const config: StoreConfig = {
 
 const ddb = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
-let wallClock: number;
 
 beforeEach(() => {
   ddb.reset();
   s3.reset();
-  wallClock = Date.parse('2026-01-01T12:00:00Z');
 });
 
 afterAll(() => {
@@ -40,7 +39,6 @@ function client(options: Partial<SplitStoreClientOptions> = {}): SplitStoreClien
     config,
     dynamodb: new DynamoDBClient({ region: 'us-east-1', credentials }),
     s3: new S3Client({ region: 'us-east-1', credentials }),
-    wallClock: () => wallClock,
     log: () => {},
     ...options,
   });
@@ -65,7 +63,8 @@ describe('list', () => {
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input).toEqual({
       TableName: 'Invoices',
       KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': 'tenant' },
+      FilterExpression: 'attribute_not_exists(#del)',
+      ExpressionAttributeNames: { '#pk': 'tenant', '#del': '_del' },
       ExpressionAttributeValues: { ':pk': { S: 'acme' } },
       ScanIndexForward: false,
       Limit: 2,
@@ -88,7 +87,7 @@ describe('list', () => {
     await client().list({ index: 'byCustomer', partitionValue: 'c1' });
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({
       IndexName: 'byCustomer',
-      ExpressionAttributeNames: { '#pk': 'customer' },
+      ExpressionAttributeNames: { '#pk': 'customer', '#del': '_del' },
       ExpressionAttributeValues: { ':pk': { S: 'c1' } },
       ScanIndexForward: true,
     });
@@ -97,10 +96,24 @@ describe('list', () => {
   test('Scan without a partition value', async () => {
     ddb.on(ScanCommand).resolves({ Items: [encodeRow(config, row(3))] });
     const page = await client().list({ limit: 1000 });
-    expect(ddb.commandCalls(ScanCommand)[0].args[0].input).toEqual({ TableName: 'Invoices', Limit: 1000 });
+    expect(ddb.commandCalls(ScanCommand)[0].args[0].input).toEqual({
+      TableName: 'Invoices',
+      FilterExpression: 'attribute_not_exists(#del)',
+      ExpressionAttributeNames: { '#del': '_del' },
+      Limit: 1000,
+    });
     expect(page.items).toEqual([row(3)]);
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('tombstones never reach the caller: filtered by DynamoDB, and skipped should one come back', async () => {
+    const tombstone = encodeTombstone(config, { tenant: 'acme', number: 4 }, 3, 'tok');
+    ddb.on(ScanCommand).resolves({ Items: [encodeRow(config, row(3)), tombstone], LastEvaluatedKey: { tenant: { S: 'acme' }, number: { N: '4' } } });
+    const page = await client().list({ limit: 2 });
+    expect(page.items).toEqual([row(3)]);
+    // A page may hold fewer rows than the limit (DynamoDB filters after Limit) and still have a cursor.
+    expect(page.cursor).toBeDefined();
   });
 
   test.each([
@@ -146,84 +159,19 @@ describe('presign', () => {
     );
   });
 
+  test('404 for a deleted item: a tombstone is no row', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: encodeTombstone(config, { tenant: 'acme', number: 7 }, 5, 'tok') });
+    await expect(client().presign({ tenant: 'acme', number: 7 }, 'lines')).rejects.toThrow(
+      new NotFoundError('item {"tenant":"acme","number":7} does not exist'),
+    );
+    await expect(client().getIndex({ tenant: 'acme', number: 7 })).rejects.toThrow(NotFoundError);
+  });
+
   test('404 for a part the row does not pin, and for a missing item', async () => {
     ddb.on(GetItemCommand).resolvesOnce({ Item: encodeRow(config, row(7)) }).resolves({});
     await expect(client().presign({ tenant: 'acme', number: 7 }, 'lines')).rejects.toThrow(
       new NotFoundError('item {"tenant":"acme","number":7} has no part "lines"'),
     );
     await expect(client().presign({ tenant: 'acme', number: 7 }, 'lines')).rejects.toThrow(NotFoundError);
-  });
-});
-
-describe('reconcile', () => {
-  const objectKey = 'items/acme/7/lines';
-  const notFound = () => new S3ServiceException({ name: 'NotFound', $fault: 'client', message: 'Not Found', $metadata: { httpStatusCode: 404 } });
-  const deletes = () => s3.commandCalls(DeleteObjectCommand).map(c => c.args[0].input);
-
-  test('not a part key', async () => {
-    await expect(client().reconcile('elsewhere/x', 'v')).resolves.toBe('not-a-part');
-    await expect(client().reconcile('items/acme/notanumber/lines', 'v')).resolves.toBe('not-a-part');
-    expect(ddb.calls()).toHaveLength(0);
-  });
-
-  test('pinned: nothing to do', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row(7, { lines: pin('v2') })) });
-    await expect(client().reconcile(objectKey, 'v2')).resolves.toBe('pinned');
-    expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toEqual({
-      TableName: 'Invoices', Key: { tenant: { S: 'acme' }, number: { N: '7' } }, ConsistentRead: true,
-    });
-    expect(s3.calls()).toHaveLength(0);
-  });
-
-  test('noncurrent: left alone, it expires with the retention window', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row(7, { lines: pin('v2') })) });
-    s3.on(HeadObjectCommand).resolves({ VersionId: 'v2' });
-    await expect(client().reconcile(objectKey, 'v1')).resolves.toBe('noncurrent');
-    expect(deletes()).toEqual([]);
-  });
-
-  test('noncurrent when a delete marker is current', async () => {
-    ddb.on(GetItemCommand).resolves({});
-    s3.on(HeadObjectCommand).rejects(notFound());
-    await expect(client().reconcile(objectKey, 'v1')).resolves.toBe('noncurrent');
-    expect(deletes()).toEqual([]);
-  });
-
-  test('current and unpinned while the row pins another version: deleted by VersionId', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row(7, { lines: pin('v1') })) });
-    s3.on(HeadObjectCommand).resolvesOnce({ VersionId: 'crashed' }).resolves({ VersionId: 'v1' });
-    await expect(client().reconcile(objectKey, 'crashed')).resolves.toBe('deleted-unpinned');
-    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: objectKey, VersionId: 'crashed' }]);
-  });
-
-  test('current and no row: an orphan, deleted by VersionId', async () => {
-    ddb.on(GetItemCommand).resolves({});
-    s3.on(HeadObjectCommand).resolves({ VersionId: 'orphan' });
-    await expect(client().reconcile(objectKey, 'orphan')).resolves.toBe('deleted-orphan');
-    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: objectKey, VersionId: 'orphan' }]);
-  });
-
-  test('current and the row does not have that part: an orphan', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row(7, { summary: pin('s') })) });
-    s3.on(HeadObjectCommand).resolves({ VersionId: 'orphan' });
-    await expect(client().reconcile(objectKey, 'orphan')).resolves.toBe('deleted-orphan');
-  });
-
-  test('older unpinned versions uncovered above the pin are deleted too; a young one is left to its own event', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row(7, { lines: pin('pinned') })) });
-    s3.on(HeadObjectCommand)
-      .resolvesOnce({ VersionId: 'crash-2' })
-      // after deleting crash-2: crash-1 (an hour old) is current
-      .resolvesOnce({ VersionId: 'crash-1', LastModified: new Date(wallClock - 3_600_000) })
-      // after deleting crash-1: a version written 1 s ago (a writer may be in flight)
-      .resolves({ VersionId: 'young', LastModified: new Date(wallClock - 1_000) });
-    await expect(client().reconcile(objectKey, 'crash-2')).resolves.toBe('deleted-unpinned');
-    expect(deletes().map(d => d.VersionId)).toEqual(['crash-2', 'crash-1']);
-  });
-
-  test('S3 failure: 503 so the event is retried', async () => {
-    ddb.on(GetItemCommand).resolves({});
-    s3.on(HeadObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'x', $metadata: { httpStatusCode: 500 } }));
-    await expect(client().reconcile(objectKey, 'v')).rejects.toMatchObject({ statusCode: 503 });
   });
 });

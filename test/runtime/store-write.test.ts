@@ -1,11 +1,12 @@
 /**
- * Write, update and delete paths of SplitStoreClient at the SDK edge, with aws-sdk-client-mock:
- * the failures an emulator cannot produce (a commit that loses its condition after the parts
- * landed, a DynamoDB error, a writer past its deadline, an S3 put failing halfway).
+ * Write, update and delete of SplitStoreClient at the SDK edge, with aws-sdk-client-mock:
+ * the commit sequence of protocol v2 (read the state, put the parts, commit conditionally on
+ * that exact state, judge the outcome) and the failures an emulator cannot produce on demand
+ * (a lost reply after the commit applied, a commit racing another writer, throttling, a
+ * writer past its deadline, an S3 put failing halfway, clean-up failing).
  */
 import {
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   InternalServerError,
@@ -15,10 +16,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { encodeRow } from '../../src/runtime/codec';
+import { encodeRow, encodeTombstone, Item } from '../../src/runtime/codec';
 import { StoreConfig } from '../../src/runtime/config';
 import { LogEntry, SplitStoreClient, SplitStoreClientOptions } from '../../src/runtime/store';
 import {
+  CommitOutcomeUnknownError,
   ConflictError,
   DeadlineExceededError,
   IndexRow,
@@ -55,6 +57,8 @@ beforeEach(() => {
     return { VersionId: `${input.Key}@v${versionCounter}`, ETag: `"etag-${versionCounter}"` };
   });
   s3.on(DeleteObjectCommand).callsFake(input => (input.VersionId ? { VersionId: input.VersionId } : { VersionId: `marker-${input.Key}`, DeleteMarker: true }));
+  // No row unless a test says otherwise.
+  ddb.on(GetItemCommand).resolves({});
 });
 
 afterAll(() => {
@@ -83,202 +87,282 @@ function storedRow(revision: number, parts: Record<string, PartPin>, attributes:
   return { key: { id: 'a' }, attributes: { id: 'a', ...attributes }, revision, parts };
 }
 
-function conditionFailed(item?: IndexRow): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({
-    message: 'The conditional request failed',
-    $metadata: { httpStatusCode: 400 },
-    Item: item ? encodeRow(config, item) : undefined,
-  });
+/** A v2 row (with its commit token); without a token, a row as protocol v1 wrote it. */
+function item(revision: number, parts: Record<string, PartPin> = {}, token?: string, attributes: Record<string, unknown> = {}): Item {
+  return encodeRow(config, storedRow(revision, parts, attributes), token);
 }
 
-const putVersions = () => s3.commandCalls(PutObjectCommand).map(c => c.args[0].input.Key + '');
+function conditionFailed(current?: Item): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 }, Item: current });
+}
+
+const lostReply = () => new InternalServerError({ message: 'reply lost', $metadata: { httpStatusCode: 500 } });
+
+/** The item the n-th PutItem wrote, and its token. */
+const committed = (n = 0) => ddb.commandCalls(PutItemCommand)[n].args[0].input;
+const tokenOf = (n = 0) => committed(n).Item!._tok.S!;
+const putKeys = () => s3.commandCalls(PutObjectCommand).map(c => c.args[0].input.Key + '');
 /** The VersionIds the PutObject mock returned, in order of the calls (the mock numbers them). */
 const writtenVersions = () => s3.commandCalls(PutObjectCommand).map((c, i) => `${c.args[0].input.Key}@v${i + 1}`).sort();
-const deletedVersions = () => s3.commandCalls(DeleteObjectCommand).map(c => c.args[0].input);
+const deletes = () => s3.commandCalls(DeleteObjectCommand).map(c => c.args[0].input);
+const permanentDeletes = () => deletes().filter(d => d.VersionId !== undefined && !d.VersionId.startsWith('marker-'));
 
-describe('put', () => {
-  test('create: parts first, then one PutItem conditional on absence, revision 1', async () => {
-    ddb.on(PutItemCommand).resolves({});
+describe('put: every mode reads the state first and commits on exactly that state', () => {
+  test('create of a key never written: read, parts, then one PutItem conditional on absence, revision 1', async () => {
+    const order: string[] = [];
+    ddb.on(GetItemCommand).callsFake(async () => { order.push('GetItem'); return {}; });
+    s3.on(PutObjectCommand).callsFake(async input => { order.push('PutObject'); return { VersionId: `${input.Key}@v1`, ETag: '"e"' }; });
+    ddb.on(PutItemCommand).callsFake(async () => { order.push('PutItem'); return {}; });
     const row = await client().put({
       key: { id: 'a' },
       attributes: { total: 3 },
-      parts: { summary: { body: '{"a":1}' }, lines: { body: new Uint8Array([1, 2, 3]), contentType: 'application/x-lines' } },
+      parts: { summary: { body: '{"a":1}' } },
       create: true,
     });
 
-    expect(putVersions().sort()).toEqual(['items/a/lines', 'items/a/summary']);
-    const summaryPut = s3.commandCalls(PutObjectCommand).find(c => c.args[0].input.Key === 'items/a/summary')!;
-    expect(summaryPut.args[0].input.ContentType).toBe('application/json');
-    const put = ddb.commandCalls(PutItemCommand);
-    expect(put).toHaveLength(1);
-    expect(put[0].args[0].input).toMatchObject({
-      TableName: 'Items',
-      ConditionExpression: 'attribute_not_exists(#pk) AND attribute_not_exists(#proto)',
-      ExpressionAttributeNames: { '#proto': '_proto', '#pk': 'id' },
-      ReturnValues: 'ALL_OLD',
-    });
-    expect(put[0].args[0].input.ExpressionAttributeValues).toBeUndefined();
-    expect(put[0].args[0].input.Item!._rev).toEqual({ N: '1' });
-    expect(row.revision).toBe(1);
-    expect(row.attributes).toEqual({ id: 'a', total: 3 });
-    expect(Object.keys(row.parts).sort()).toEqual(['lines', 'summary']);
-    expect(row.parts.lines).toEqual({
-      versionId: expect.stringMatching(/^items\/a\/lines@v[12]$/),
-      etag: expect.stringMatching(/^"etag-[12]"$/),
-      size: 3,
-      contentType: 'application/x-lines',
-    });
-    expect(row.parts.summary.size).toBe(7);
-    // Pins in the committed item are the versions S3 returned.
-    expect(put[0].args[0].input.Item!._parts.M!.lines.M!.v.S).toBe(row.parts.lines.versionId);
-    expect(deletedVersions()).toEqual([]);
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
-  });
-
-  test('expectedRevision: conditional on that revision, revision + 1', async () => {
-    ddb.on(PutItemCommand).resolves({ Attributes: encodeRow(config, storedRow(4, {})) });
-    const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 4 });
-    const input = ddb.commandCalls(PutItemCommand)[0].args[0].input;
-    expect(input.ConditionExpression).toBe('#rev = :expected AND attribute_not_exists(#proto)');
-    // Only names the expression uses: DynamoDB refuses unused ones.
-    expect(input.ExpressionAttributeNames).toEqual({ '#proto': '_proto', '#rev': '_rev' });
-    expect(input.ExpressionAttributeValues).toEqual({ ':expected': { N: '4' } });
-    expect(input.Item!._rev).toEqual({ N: '5' });
-    expect(row.revision).toBe(5);
-  });
-
-  test('unconditional: reads the row consistently BEFORE putting the parts, conditions on its revision', async () => {
-    const order: string[] = [];
-    ddb.on(GetItemCommand).callsFake(async () => {
-      order.push('GetItem');
-      return { Item: encodeRow(config, storedRow(7, {})) };
-    });
-    s3.on(PutObjectCommand).callsFake(async input => {
-      order.push('PutObject');
-      return { VersionId: `${input.Key}@v1`, ETag: '"e"' };
-    });
-    ddb.on(PutItemCommand).callsFake(async () => {
-      order.push('PutItem');
-      return {};
-    });
-    const row = await client().put({ key: { id: 'a' }, attributes: { x: 1 }, parts: { summary: { body: '{}' } } });
     expect(order).toEqual(['GetItem', 'PutObject', 'PutItem']);
     expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toEqual({ TableName: 'Items', Key: { id: { S: 'a' } }, ConsistentRead: true });
-    expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.ExpressionAttributeValues).toEqual({ ':expected': { N: '7' } });
-    expect(row.revision).toBe(8);
+    const input = committed();
+    expect(input).toMatchObject({
+      TableName: 'Items',
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': 'id' },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(input.ExpressionAttributeValues).toBeUndefined();
+    expect(input.Item).toMatchObject({ _rev: { N: '1' }, _proto: { N: '2' }, total: { N: '3' }, id: { S: 'a' } });
+    expect(tokenOf()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(row).toMatchObject({ revision: 1, created: true, attributes: { id: 'a', total: 3 } });
+    expect(row.parts.summary).toEqual({ versionId: 'items/a/summary@v1', etag: '"e"', size: 7, contentType: 'application/json' });
+    expect(deletes()).toEqual([]);
   });
 
-  test('unconditional: a lost race is compensated and retried from the read, with new versions', async () => {
+  test('create over a tombstone: conditional on the tombstone\'s token, the revision continues', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: encodeTombstone(config, { id: 'a' }, 6, 'tomb') });
+    ddb.on(PutItemCommand).resolves({});
+    const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true });
+    expect(committed()).toMatchObject({
+      ConditionExpression: '#tok = :state_tok',
+      ExpressionAttributeNames: { '#tok': '_tok' },
+      ExpressionAttributeValues: { ':state_tok': { S: 'tomb' } },
+    });
+    expect(committed().Item!._rev).toEqual({ N: '7' });
+    expect(row).toMatchObject({ revision: 7, created: true });
+  });
+
+  test('create when the item exists: 409 before anything is put', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: item(2, {}, 't2') });
+    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(
+      new ConflictError('item {"id":"a"} already exists (create)'),
+    );
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  test('expectedRevision: the live row must be at it; the commit conditions on its token; revision + 1', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: item(4, { summary: pin('s-4') }, 't4') });
+    ddb.on(PutItemCommand).resolves({});
+    const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 4 });
+    expect(committed()).toMatchObject({ ConditionExpression: '#tok = :state_tok', ExpressionAttributeValues: { ':state_tok': { S: 't4' } } });
+    expect(committed().Item!._rev).toEqual({ N: '5' });
+    expect(row).toMatchObject({ revision: 5, created: false });
+    // The replaced part needs nothing: its new version is above the old one.
+    expect(deletes()).toEqual([]);
+  });
+
+  test.each<[string, Item | undefined]>([
+    ['a row at another revision', item(5, {}, 't5')],
+    ['a tombstone at that revision', encodeTombstone(config, { id: 'a' }, 4, 'tomb')],
+    ['no row', undefined],
+  ])('expectedRevision against %s: 409 before anything is put', async (_name, stored) => {
+    ddb.on(GetItemCommand).resolves({ Item: stored });
+    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 4 })).rejects.toThrow(
+      new ConflictError('item {"id":"a"} is not at revision 4 (or does not exist)'),
+    );
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('unconditional over a v1 row: the v1 condition, and the row becomes v2', async () => {
+    ddb.on(GetItemCommand).resolvesOnce({ Item: item(7, { old: pin('o-7') }) }).callsFake(() => ({ Item: committed().Item }));
+    ddb.on(PutItemCommand).resolves({});
+    const row = await client().put({ key: { id: 'a' }, attributes: { x: 1 }, parts: { summary: { body: '{}' } } });
+    expect(committed()).toMatchObject({
+      ConditionExpression: '#rev = :state_rev AND attribute_not_exists(#tok) AND attribute_not_exists(#proto)',
+      ExpressionAttributeNames: { '#tok': '_tok', '#rev': '_rev', '#proto': '_proto' },
+      ExpressionAttributeValues: { ':state_rev': { N: '7' } },
+    });
+    expect(committed().Item).toMatchObject({ _rev: { N: '8' }, _proto: { N: '2' }, x: { N: '1' } });
+    expect(row).toMatchObject({ revision: 8, created: false });
+    // The part the v1 row pinned and this put does not name is retired with a delete marker.
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/old' }]);
+  });
+
+  test('unconditional, another writer commits first: compensated, then again from the read with new versions', async () => {
     ddb.on(GetItemCommand)
-      .resolvesOnce({ Item: encodeRow(config, storedRow(1, {})) })
-      .resolves({ Item: encodeRow(config, storedRow(2, {})) });
-    ddb.on(PutItemCommand).rejectsOnce(conditionFailed()).resolves({});
+      .resolvesOnce({ Item: item(1, {}, 't1') })
+      .resolves({ Item: item(2, {}, 't2') });
+    ddb.on(PutItemCommand).rejectsOnce(conditionFailed(item(2, {}, 't2'))).resolves({});
     const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } });
     expect(row.revision).toBe(3);
-    // The first attempt's version is deleted; the second attempt's is pinned.
     expect(writtenVersions()).toEqual(['items/a/summary@v1', 'items/a/summary@v2']);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
+    expect(permanentDeletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
     expect(row.parts.summary.versionId).toBe('items/a/summary@v2');
-    expect(ddb.commandCalls(PutItemCommand)[1].args[0].input.ExpressionAttributeValues).toEqual({ ':expected': { N: '2' } });
+    expect(committed(1).ExpressionAttributeValues).toEqual({ ':state_tok': { S: 't2' } });
+    // A fresh token for the new commit.
+    expect(tokenOf(1)).not.toBe(tokenOf(0));
   });
 
-  test('unconditional: gives up with 409 after repeated conflicts, every attempt compensated', async () => {
-    ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).rejects(conditionFailed());
+  test('unconditional: gives up with 409 after 3 rounds, every round compensated', async () => {
+    ddb.on(PutItemCommand).rejects(conditionFailed(item(9, {}, 'other')));
     await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
       new ConflictError('item {"id":"a"} kept changing during an unconditional put (3 attempts)'),
     );
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(3);
-    expect(deletedVersions().map(d => d.VersionId)).toEqual(writtenVersions());
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(3);
+    expect(permanentDeletes().map(d => d.VersionId)).toEqual(writtenVersions());
     expect(writtenVersions()).toHaveLength(3);
   });
 
-  test('commit fails its condition: DeleteObject of exactly the versions written, then 409', async () => {
-    ddb.on(PutItemCommand).rejects(conditionFailed());
-    const error = await client().put({
-      key: { id: 'a' },
-      parts: { summary: { body: '{}' }, lines: { body: '[]' }, notes: { body: 'n' } },
-      expectedRevision: 2,
-    }).catch(e => e);
-    expect(error).toBeInstanceOf(ConflictError);
-    expect(error.statusCode).toBe(409);
-    expect(error.message).toBe('item {"id":"a"} is not at revision 2 (or does not exist)');
-    expect(writtenVersions()).toHaveLength(3);
-    expect(deletedVersions().map(d => d.VersionId).sort()).toEqual(writtenVersions());
-    expect(deletedVersions().map(d => d.Key).sort()).toEqual(['items/a/lines', 'items/a/notes', 'items/a/summary']);
-    // Every compensating delete names a VersionId: never a delete marker on a pinned part.
-    expect(deletedVersions().every(d => d.VersionId !== undefined)).toBe(true);
+  test('a row of a later protocol version is refused before anything is put', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { ...item(3, {}, 't3'), _proto: { N: '3' } } });
+    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toMatchObject({ code: 'UnsupportedRow', statusCode: 500 });
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
-  test('create on an existing item: 409 with the create message', async () => {
-    ddb.on(PutItemCommand).rejects(conditionFailed());
-    await expect(client().put({ key: { id: 'a' }, create: true })).rejects.toThrow(
-      new ConflictError('item {"id":"a"} already exists (create)'),
-    );
+  test('a v1 row with an attribute v2 reserves is refused, never silently overwritten', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { ...item(3), _tok: { S: 'an application value' } } });
+    await expect(client().put({ key: { id: 'a' } })).rejects.toThrow(/has attribute _tok, which protocol v2 reserves/);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+});
+
+describe('the commit\'s outcome: lost replies, races, refusals (docs/PROTOCOL.md section 5)', () => {
+  const conditional = { key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 4 };
+  beforeEach(() => {
+    ddb.on(GetItemCommand).resolves({ Item: item(4, { summary: pin('s-4') }, 't4') });
   });
 
-  test('DynamoDB refuses the commit (4xx): compensation, then 503 Unavailable', async () => {
-    ddb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: { httpStatusCode: 400 } }));
-    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
-    expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.statusCode).toBe(503);
-    expect(error.message).toBe('DynamoDB PutItem failed (ProvisionedThroughputExceededException: slow down); retry the request');
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
-    // A definite refusal needs no look at the row.
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+  test('the reply is lost after the commit applied: the same commit is sent again, its failed condition returns OUR row: 2xx', async () => {
+    ddb.on(PutItemCommand)
+      .rejectsOnce(lostReply())
+      .callsFake(input => { throw conditionFailed(input.Item); }); // our first attempt applied: the row carries our token
+    const row = await client().put(conditional);
+    expect(row).toMatchObject({ revision: 5, created: false });
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(2);
+    // The same commit: same token, same condition.
+    expect(committed(1)).toEqual(committed(0));
+    expect(deletes()).toEqual([]);
   });
 
-  test('DynamoDB ValidationException on commit: compensation, then 400', async () => {
-    const tooBig = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
-      name: 'ValidationException', $metadata: { httpStatusCode: 400 },
-    });
-    ddb.on(PutItemCommand).rejects(tooBig);
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(
-      new ValidationError('DynamoDB refused the PutItem: Item size has exceeded the maximum allowed size'),
-    );
-    expect(deletedVersions()).toHaveLength(1);
+  test('ambiguous, then another writer\'s row one revision on: ours never landed (proven): compensated, 409', async () => {
+    ddb.on(PutItemCommand).rejectsOnce(lostReply()).rejects(conditionFailed(item(5, {}, 'other')));
+    const error = await client().put(conditional).catch(e => e);
+    expect(error).toEqual(new ConflictError('item {"id":"a"} is not at revision 4 (or does not exist)'));
+    expect(permanentDeletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
   });
 
-  test('ambiguous commit error (5xx) that did not land: the row is checked, then compensation and 503', async () => {
-    ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, storedRow(1, { summary: pin('older') })) });
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 }))
-      .rejects.toThrow(UnavailableError);
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
+  test('ambiguous, then a row two revisions on: unknown: 503 CommitOutcomeUnknown and NOTHING deleted', async () => {
+    ddb.on(PutItemCommand).rejectsOnce(lostReply()).rejects(conditionFailed(item(6, {}, 'other')));
+    const error = await client().put(conditional).catch(e => e);
+    expect(error).toBeInstanceOf(CommitOutcomeUnknownError);
+    expect(error).toMatchObject({ statusCode: 503, code: 'CommitOutcomeUnknown' });
+    expect(deletes()).toEqual([]);
+    expect(logs).toContainEqual(expect.objectContaining({
+      level: 'error',
+      versions: [{ part: 'summary', s3Key: 'items/a/summary', versionId: 'items/a/summary@v1' }],
+    }));
   });
 
-  test('ambiguous commit error (5xx) that did land: success, nothing compensated', async () => {
-    ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, storedRow(2, { summary: pin('items/a/summary@v1') })) });
-    const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 });
-    expect(row.revision).toBe(2);
-    expect(row.parts.summary.versionId).toBe('items/a/summary@v1');
-    expect(deletedVersions()).toEqual([]);
-  });
-
-  test('unconditional put, ambiguous commit that did land: the parts of the row it replaced are retired', async () => {
+  test('every attempt ambiguous, then the row read carries our token: landed', async () => {
+    ddb.on(PutItemCommand).rejects(lostReply());
     ddb.on(GetItemCommand)
-      .resolvesOnce({ Item: encodeRow(config, storedRow(1, { old: pin('o-1') })) })
-      .resolves({ Item: encodeRow(config, storedRow(2, { summary: pin('items/a/summary@v1') })) });
-    ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
+      .resolvesOnce({ Item: item(4, { summary: pin('s-4') }, 't4') })
+      .callsFake(() => ({ Item: committed().Item }));
+    const row = await client().put(conditional);
+    expect(row.revision).toBe(5);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(4);
+    expect(new Set(ddb.commandCalls(PutItemCommand).map(c => c.args[0].input.Item!._tok.S))).toEqual(new Set([tokenOf()]));
+    expect(deletes()).toEqual([]);
+  });
+
+  test('every attempt ambiguous and the row is still the state read: unknown (an attempt may still land), nothing deleted', async () => {
+    ddb.on(PutItemCommand).rejects(lostReply());
+    await expect(client().put(conditional)).rejects.toBeInstanceOf(CommitOutcomeUnknownError);
+    expect(deletes()).toEqual([]);
+  });
+
+  test('every attempt ambiguous and the row cannot be read: unknown, nothing deleted', async () => {
+    ddb.on(PutItemCommand).rejects(lostReply());
+    ddb.on(GetItemCommand).resolvesOnce({ Item: item(4, { summary: pin('s-4') }, 't4') }).rejects(lostReply());
+    await expect(client().put(conditional)).rejects.toBeInstanceOf(CommitOutcomeUnknownError);
+    expect(deletes()).toEqual([]);
+  });
+
+  test('throttled, then applied: the same commit is sent again', async () => {
+    ddb.on(PutItemCommand)
+      .rejectsOnce(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: { httpStatusCode: 400 } }))
+      .resolves({});
+    const row = await client().put(conditional);
+    expect(row.revision).toBe(5);
+    expect(committed(1)).toEqual(committed(0));
+  });
+
+  test('throttled on every attempt: nothing ambiguous, so not landed (proven): compensated, 503 without AWS\'s text', async () => {
+    ddb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'arn:aws:dynamodb:secret', $metadata: { httpStatusCode: 400 } }));
+    const error = await client().put(conditional).catch(e => e);
+    expect(error).toEqual(new UnavailableError(
+      'DynamoDB refused the put\'s commit (ProvisionedThroughputExceededException): nothing was committed; retry',
+    ));
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(4);
+    expect(permanentDeletes()).toHaveLength(1);
+  });
+
+  test('DynamoDB ValidationException on the commit: compensated, 400', async () => {
+    ddb.on(PutItemCommand).rejects(Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException', $metadata: { httpStatusCode: 400 },
+    }));
+    const error = await client().put(conditional).catch(e => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/DynamoDB refused the put's commit \(ValidationException\)/);
+    expect(permanentDeletes()).toHaveLength(1);
+  });
+
+  test('ambiguous, then a definite refusal: the row decides (here: ours)', async () => {
+    ddb.on(PutItemCommand)
+      .rejectsOnce(lostReply())
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: item(4, { summary: pin('s-4') }, 't4') })
+      .callsFake(() => ({ Item: committed().Item }));
+    await expect(client().put(conditional)).resolves.toMatchObject({ revision: 5 });
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(2);
+    expect(deletes()).toEqual([]);
+  });
+
+  test('no new attempt past the writer deadline: an ambiguous attempt is then settled by reading the row', async () => {
+    ddb.on(PutItemCommand).callsFake(() => {
+      clock += 20_001;
+      throw lostReply();
+    });
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: item(4, { summary: pin('s-4') }, 't4') })
+      .resolves({ Item: item(5, {}, 'other') });
+    await expect(client().put(conditional)).rejects.toThrow(ConflictError);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(1);
+  });
+
+  test('unconditional put whose reply was lost: landed, and the parts of the row it replaced are retired', async () => {
+    ddb.on(GetItemCommand).resolvesOnce({ Item: item(1, { old: pin('o-1') }, 't1') }).callsFake(() => ({ Item: committed().Item }));
+    ddb.on(PutItemCommand).rejectsOnce(lostReply()).callsFake(input => { throw conditionFailed(input.Item); });
     const row = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } });
     expect(row.revision).toBe(2);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/old' }]);
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/old' }]);
   });
+});
 
-  test('ambiguous commit error and the row cannot be read: no compensation (the reconciler decides), 503', async () => {
-    ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
-    ddb.on(GetItemCommand).rejects(new InternalServerError({ message: 'still down', $metadata: { httpStatusCode: 500 } }));
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 }))
-      .rejects.toThrow(new UnavailableError('DynamoDB commit failed (InternalServerError: boom); retry the request'));
-    expect(deletedVersions()).toEqual([]);
-    expect(logs.map(l => l.message)).toContain(
-      'commit outcome unknown: not compensating, the reconciler will remove the versions if they are unpinned',
-    );
-  });
-
-  test('writer past its deadline: compensates and sends no PutItem', async () => {
+describe('before the commit', () => {
+  test('writer past its deadline: compensates and sends no commit', async () => {
     s3.on(PutObjectCommand).callsFake(input => {
       clock += 20_001; // the S3 put took longer than the whole writer deadline
       return { VersionId: `${input.Key}@slow`, ETag: '"e"' };
@@ -288,8 +372,7 @@ describe('put', () => {
     expect(error.statusCode).toBe(503);
     expect(error.message).toMatch(/ran 20001 ms, past the writer deadline of 20000 ms/);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@slow' }]);
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@slow' }]);
   });
 
   test('a writer exactly at its deadline still commits', async () => {
@@ -301,19 +384,24 @@ describe('put', () => {
     await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).resolves.toMatchObject({ revision: 1 });
   });
 
-  test('one PutObject fails: the others are compensated, nothing is committed, 503', async () => {
+  test('one PutObject fails (after its retries): the others are compensated, nothing is committed, 503', async () => {
     s3.on(PutObjectCommand, { Key: 'items/a/lines' }).rejects(
       new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } }),
     );
-    const error = await client().put({
-      key: { id: 'a' },
-      parts: { summary: { body: '{}' }, lines: { body: '[]' } },
-      create: true,
-    }).catch(e => e);
-    expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.message).toBe('S3 PutObject failed (SlowDown: Please reduce your request rate.); nothing was committed, retry');
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' }, lines: { body: '[]' } }, create: true }).catch(e => e);
+    expect(error).toEqual(new UnavailableError('S3 PutObject of the put failed (SlowDown): nothing was committed; retry'));
+    expect(s3.commandCalls(PutObjectCommand).filter(c => c.args[0].input.Key === 'items/a/lines')).toHaveLength(3);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: expect.stringMatching(/^items\/a\/summary@v\d$/) }]);
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: expect.stringMatching(/^items\/a\/summary@v\d$/) }]);
+  });
+
+  test('the read fails: 503, nothing put', async () => {
+    ddb.on(GetItemCommand).rejects(lostReply());
+    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
+      new UnavailableError('read of {"id":"a"} before the put failed (InternalServerError): nothing was committed; retry'),
+    );
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(3);
+    expect(s3.calls()).toHaveLength(0);
   });
 
   test('an unversioned bucket is refused after the fact: 503 and a message that says why', async () => {
@@ -324,89 +412,73 @@ describe('put', () => {
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
-  test('compensation retries each delete and never masks the original error', async () => {
-    ddb.on(PutItemCommand).rejects(conditionFailed());
+  test('the caller\'s time is already up: nothing is sent', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, signal: controller.signal })).rejects.toMatchObject({ statusCode: 503 });
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+});
+
+describe('clean-up', () => {
+  test('compensation retries each delete', async () => {
+    ddb.on(PutItemCommand).rejects(conditionFailed(item(1, {}, 'other')));
     s3.on(DeleteObjectCommand)
       .rejectsOnce(new Error('network'))
       .rejectsOnce(new Error('network'))
       .resolves({});
     await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(ConflictError);
-    expect(deletedVersions()).toHaveLength(3);
-    expect(new Set(deletedVersions().map(d => d.VersionId))).toEqual(new Set(['items/a/summary@v1']));
-    expect(logs).toEqual([]);
+    expect(deletes()).toHaveLength(3);
+    expect(new Set(deletes().map(d => d.VersionId))).toEqual(new Set(['items/a/summary@v1']));
   });
 
-  test('compensation that keeps failing is logged, and the original error is reported', async () => {
-    ddb.on(PutItemCommand).rejects(conditionFailed());
+  test('compensation that keeps failing is logged, and the answer is 503 (not 409: a version is left current)', async () => {
+    ddb.on(PutItemCommand).rejects(conditionFailed(item(1, {}, 'other')));
     s3.on(DeleteObjectCommand).rejects(new Error('network'));
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(ConflictError);
-    expect(deletedVersions()).toHaveLength(3);
-    expect(logs).toEqual([expect.objectContaining({
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toMatch(/was not committed \(another write came first\)/);
+    expect(deletes()).toHaveLength(3);
+    expect(logs).toContainEqual(expect.objectContaining({
       level: 'error',
-      message: 'compensation failed: the reconciler will delete this unpinned version',
+      message: 'compensation failed: the reconciler will remove this never-committed version',
       s3Key: 'items/a/summary',
       versionId: 'items/a/summary@v1',
-      error: 'network',
-    })]);
+    }));
   });
 
   test('parts the replaced row pinned and the put does not name get a delete marker after the commit', async () => {
-    const old = storedRow(3, { summary: pin('s-old'), attachments: pin('att-old') });
-    ddb.on(PutItemCommand).resolves({ Attributes: encodeRow(config, old) });
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, storedRow(4, { summary: pin('items/a/summary@v1') })) });
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: item(3, { summary: pin('s-old'), attachments: pin('att-old') }, 't3') })
+      .resolves({ Item: item(4, { summary: pin('items/a/summary@v1') }, 'mine') });
+    ddb.on(PutItemCommand).resolves({});
     await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 3 });
-    // A delete marker (no VersionId) on the removed part only; the replaced part needs nothing.
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/attachments' }]);
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/attachments' }]);
   });
 
   test('a removed part that another writer pinned again meanwhile: our delete marker is removed', async () => {
-    const old = storedRow(3, { attachments: pin('att-old') });
-    ddb.on(PutItemCommand).resolves({ Attributes: encodeRow(config, old) });
-    // By the time we re-check, a concurrent updateParts has added "attachments" back.
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, storedRow(5, { attachments: pin('att-new') })) });
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: item(3, { attachments: pin('att-old') }, 't3') })
+      .resolves({ Item: item(5, { attachments: pin('att-new') }, 'other') });
+    ddb.on(PutItemCommand).resolves({});
     await client().put({ key: { id: 'a' }, expectedRevision: 3 });
-    expect(deletedVersions()).toEqual([
+    expect(deletes()).toEqual([
       { Bucket: 'parts-bucket', Key: 'items/a/attachments' },
       { Bucket: 'parts-bucket', Key: 'items/a/attachments', VersionId: 'marker-items/a/attachments' },
     ]);
   });
-});
 
-describe('after the commit', () => {
   test('a removed part whose delete marker keeps failing is logged; the committed write still succeeds', async () => {
-    ddb.on(PutItemCommand).resolves({ Attributes: encodeRow(config, storedRow(1, { old: pin('o-1') })) });
+    ddb.on(GetItemCommand).resolves({ Item: item(1, { old: pin('o-1') }, 't1') });
+    ddb.on(PutItemCommand).resolves({});
     s3.on(DeleteObjectCommand).rejects(new Error('network'));
     const row = await client().put({ key: { id: 'a' }, expectedRevision: 1 });
     expect(row.revision).toBe(2);
-    expect(deletedVersions()).toHaveLength(3);
-    expect(logs).toEqual([expect.objectContaining({
-      level: 'warn',
-      message: 'could not retire a removed part: its last version stays current (harmless, not pinned)',
-      s3Key: 'items/a/old',
-    })]);
+    expect(deletes()).toHaveLength(3);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', s3Key: 'items/a/old' }));
     // No marker was placed, so there is nothing to re-check.
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
-  });
-
-  test('updateParts: an ambiguous commit that landed is a success, nothing compensated', async () => {
-    const current = storedRow(4, { summary: pin('s-4') });
-    ddb.on(GetItemCommand)
-      .resolvesOnce({ Item: encodeRow(config, current) })
-      .resolves({ Item: encodeRow(config, storedRow(5, { summary: pin('items/a/summary@v1') })) });
-    ddb.on(UpdateItemCommand).rejects(new InternalServerError({ message: 'timeout', $metadata: { httpStatusCode: 500 } }));
-    const row = await client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } });
-    expect(row.revision).toBe(5);
-    expect(deletedVersions()).toEqual([]);
-  });
-
-  test('updateParts: an ambiguous commit that did not land is compensated, 503', async () => {
-    const current = storedRow(4, { summary: pin('s-4') });
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
-    ddb.on(UpdateItemCommand).rejects(new InternalServerError({ message: 'timeout', $metadata: { httpStatusCode: 500 } }));
-    await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
-      new UnavailableError('DynamoDB UpdateItem failed (InternalServerError: timeout); retry the request'),
-    );
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
   });
 });
 
@@ -414,6 +486,8 @@ describe('validation: bad input writes nothing', () => {
   test.each([
     ['an invalid part name', { key: { id: 'a' }, parts: { Bad: { body: 'x' } } }, /invalid part name "Bad"/],
     ['a reserved attribute', { key: { id: 'a' }, attributes: { _rev: 9 } }, /attribute name "_rev" is reserved/],
+    ['the reserved token attribute', { key: { id: 'a' }, attributes: { _tok: 'x' } }, /attribute name "_tok" is reserved/],
+    ['the reserved tombstone attribute', { key: { id: 'a' }, attributes: { _del: true } }, /attribute name "_del" is reserved/],
     ['create with expectedRevision', { key: { id: 'a' }, create: true, expectedRevision: 1 }, /create and expectedRevision are exclusive/],
     ['a zero expectedRevision', { key: { id: 'a' }, expectedRevision: 0 }, /expectedRevision must be a positive integer, got 0/],
     ['a key attribute that differs', { key: { id: 'a' }, attributes: { id: 'b' } }, /attribute "id" is a key attribute and differs/],
@@ -439,131 +513,176 @@ describe('validation: bad input writes nothing', () => {
     expect(s3.calls()).toHaveLength(0);
     expect(ddb.calls()).toHaveLength(0);
   });
+
+  test.each([
+    ['a zero timeout', { dynamodbTimeoutMs: 0 }, /dynamodbTimeoutMs must be a whole number of milliseconds from 1 to 20000, got 0/],
+    ['a timeout past the commit margin', { s3TimeoutMs: 30_000 }, /s3TimeoutMs must be a whole number of milliseconds from 1 to 20000, got 30000/],
+  ])('the client refuses %s', (_what, options, message) => {
+    expect(() => client(options)).toThrow(message);
+  });
 });
 
 describe('updateParts', () => {
-  const current = storedRow(4, { summary: pin('s-4'), lines: pin('l-4'), notes: pin('n-4') }, { total: 1 });
+  const current = () => item(4, { summary: pin('s-4'), lines: pin('l-4'), notes: pin('n-4') }, 't4', { total: 1 });
 
-  test('keeps untouched pins: one UpdateItem conditional on the revision read', async () => {
-    const updated = storedRow(5, { summary: pin('items/a/summary@v1'), lines: pin('l-4') }, { total: 2 });
-    ddb.on(GetItemCommand)
-      .resolvesOnce({ Item: encodeRow(config, current) })
-      .resolves({ Item: encodeRow(config, updated) });
-    ddb.on(UpdateItemCommand).resolves({ Attributes: encodeRow(config, updated) });
+  test('keeps untouched pins: one UpdateItem conditional on the token read, a new token, revision + 1', async () => {
+    const updated = item(5, { summary: pin('items/a/summary@v1'), lines: pin('l-4') }, 'mine', { total: 2 });
+    ddb.on(GetItemCommand).resolvesOnce({ Item: current() }).resolves({ Item: updated });
+    ddb.on(UpdateItemCommand).resolves({ Attributes: updated });
     const row = await client().updateParts({
       key: { id: 'a' },
       parts: { summary: { body: '{}' } },
       removeParts: ['notes', 'never-existed'],
       attributes: { total: 2 },
     });
-    expect(row).toEqual(updated);
-    expect(ddb.commandCalls(GetItemCommand)[0].args[0].input.ConsistentRead).toBe(true);
+    expect(row).toEqual(storedRow(5, { summary: pin('items/a/summary@v1'), lines: pin('l-4') }, { total: 2 }));
     const input = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
-    expect(input.ConditionExpression).toBe('#rev = :expected AND attribute_not_exists(#proto)');
-    expect(input.UpdateExpression).toBe('SET #rev = #rev + :one, #a0 = :a0, #parts.#p0 = :p0 REMOVE #parts.#r0');
+    expect(input.ConditionExpression).toBe('#tok = :state_tok');
+    expect(input.UpdateExpression).toBe('SET #rev = :rev, #tok = :tok, #proto = :proto, #a0 = :a0, #parts.#p0 = :p0 REMOVE #parts.#r0');
     expect(input.ExpressionAttributeNames).toEqual({
-      '#rev': '_rev', '#parts': '_parts', '#proto': '_proto', '#a0': 'total', '#p0': 'summary', '#r0': 'notes',
+      '#rev': '_rev', '#tok': '_tok', '#proto': '_proto', '#parts': '_parts', '#a0': 'total', '#p0': 'summary', '#r0': 'notes',
     });
-    expect(input.ExpressionAttributeValues![':expected']).toEqual({ N: '4' });
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ':state_tok': { S: 't4' }, ':rev': { N: '5' }, ':proto': { N: '2' }, ':tok': { S: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) },
+    });
     expect(input.ExpressionAttributeValues![':p0'].M!.v).toEqual({ S: 'items/a/summary@v1' });
-    expect(input.Key).toEqual({ id: { S: 'a' } });
-    // Only the changed part was written; the removed one got a delete marker after the commit.
-    expect(putVersions()).toEqual(['items/a/summary']);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/notes' }]);
+    expect(input).toMatchObject({ ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', Key: { id: { S: 'a' } } });
+    expect(putKeys()).toEqual(['items/a/summary']);
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/notes' }]);
   });
 
-  test('404 when the item does not exist, nothing written', async () => {
-    ddb.on(GetItemCommand).resolves({});
+  test('over a v1 row: the v1 condition, and the row becomes v2', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: item(4, { summary: pin('s-4') }) });
+    ddb.on(UpdateItemCommand).callsFake(input => ({ Attributes: item(5, { summary: pin('s-4') }, input.ExpressionAttributeValues[':tok'].S, { x: 1 }) }));
+    await client().updateParts({ key: { id: 'a' }, attributes: { x: 1 } });
+    const input = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe('#rev = :state_rev AND attribute_not_exists(#tok) AND attribute_not_exists(#proto)');
+    expect(input.UpdateExpression).toBe('SET #rev = :rev, #tok = :tok, #proto = :proto, #a0 = :a0');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':state_rev': { N: '4' }, ':rev': { N: '5' } });
+  });
+
+  test.each<[string, Item | undefined]>([
+    ['no row', undefined],
+    ['a tombstone', encodeTombstone(config, { id: 'a' }, 5, 'tomb')],
+  ])('404 on %s, nothing written', async (_name, stored) => {
+    ddb.on(GetItemCommand).resolves({ Item: stored });
     await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(NotFoundError);
     expect(s3.calls()).toHaveLength(0);
   });
 
   test('409 before writing anything when expectedRevision is already stale', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
+    ddb.on(GetItemCommand).resolves({ Item: current() });
     await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 3 }))
       .rejects.toThrow(new ConflictError('item {"id":"a"} is at revision 4, not 3'));
     expect(s3.calls()).toHaveLength(0);
   });
 
-  test('a concurrent writer between read and commit: compensation and 409, never a lost update', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
-    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+  test('in flight across a delete and re-create: the condition fails on the new generation: compensated, 409', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: current() });
+    // Meanwhile: delete (tombstone at 5), create again (6).
+    ddb.on(UpdateItemCommand).rejects(conditionFailed(item(6, {}, 'new-generation')));
     await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' }, lines: { body: '[]' } } }))
-      .rejects.toThrow(ConflictError);
-    expect(deletedVersions().map(d => d.VersionId).sort()).toEqual(writtenVersions());
-    expect(writtenVersions()).toHaveLength(2);
+      .rejects.toThrow(new ConflictError('item {"id":"a"} changed (or was deleted) since revision 4; re-read and retry'));
+    expect(permanentDeletes().map(d => d.VersionId).sort()).toEqual(writtenVersions());
+  });
+
+  test('lost reply: the failed condition returns our row: 2xx with that row, removed parts retired', async () => {
+    let ours: Item | undefined;
+    ddb.on(GetItemCommand).resolvesOnce({ Item: current() }).callsFake(() => ({ Item: ours }));
+    ddb.on(UpdateItemCommand)
+      .callsFakeOnce(input => {
+        ours = item(5, { summary: pin('items/a/summary@v1'), lines: pin('l-4') }, input.ExpressionAttributeValues[':tok'].S);
+        throw lostReply();
+      })
+      .callsFake(() => { throw conditionFailed(ours); });
+    const row = await client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, removeParts: ['notes'] });
+    expect(row.revision).toBe(5);
+    expect(row.parts.summary.versionId).toBe('items/a/summary@v1');
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/notes' }]);
   });
 
   test('past the deadline: compensates, no UpdateItem', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
+    ddb.on(GetItemCommand).resolves({ Item: current() });
     s3.on(PutObjectCommand).callsFake(input => {
       clock += 30_000;
       return { VersionId: `${input.Key}@late`, ETag: '"e"' };
     });
     await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(DeadlineExceededError);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@late' }]);
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@late' }]);
   });
 
-  test('key attributes in attributes are checked but never SET', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
-    ddb.on(UpdateItemCommand).resolves({ Attributes: encodeRow(config, storedRow(5, {})) });
+  test('key attributes in attributes are checked but never SET; #parts only when pins change', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: current() });
+    ddb.on(UpdateItemCommand).resolves({ Attributes: item(5, {}, 'x') });
     await client().updateParts({ key: { id: 'a' }, attributes: { id: 'a', x: 1 } });
-    expect(ddb.commandCalls(UpdateItemCommand)[0].args[0].input.UpdateExpression).toBe('SET #rev = #rev + :one, #a0 = :a0');
-    // No '#parts' when no pin changes: DynamoDB refuses unused expression attribute names.
-    expect(ddb.commandCalls(UpdateItemCommand)[0].args[0].input.ExpressionAttributeNames).toEqual({ '#rev': '_rev', '#proto': '_proto', '#a0': 'x' });
+    const input = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+    expect(input.UpdateExpression).toBe('SET #rev = :rev, #tok = :tok, #proto = :proto, #a0 = :a0');
+    expect(input.ExpressionAttributeNames).toEqual({ '#rev': '_rev', '#tok': '_tok', '#proto': '_proto', '#a0': 'x' });
   });
 });
 
 describe('delete', () => {
-  const old = storedRow(2, { summary: pin('s-2'), lines: pin('l-2') });
+  const old = () => item(2, { summary: pin('s-2'), lines: pin('l-2') }, 't2');
 
-  test('conditional DeleteItem returning the old row, then a delete marker per part', async () => {
-    ddb.on(DeleteItemCommand).resolves({ Attributes: encodeRow(config, old) });
-    ddb.on(GetItemCommand).resolves({});
+  test('a tombstone replaces the row, conditional on the token read; then a delete marker per part', async () => {
+    ddb.on(GetItemCommand).resolvesOnce({ Item: old() }).resolves({});
+    ddb.on(PutItemCommand).resolves({});
     const deleted = await client().delete({ key: { id: 'a' }, expectedRevision: 2 });
-    expect(deleted).toEqual(old);
-    expect(ddb.commandCalls(DeleteItemCommand)[0].args[0].input).toEqual({
+    expect(deleted).toEqual(storedRow(2, { summary: pin('s-2'), lines: pin('l-2') }));
+    expect(committed()).toEqual({
       TableName: 'Items',
-      Key: { id: { S: 'a' } },
-      ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#proto) AND #rev = :expected',
-      ExpressionAttributeNames: { '#pk': 'id', '#proto': '_proto', '#rev': '_rev' },
-      ExpressionAttributeValues: { ':expected': { N: '2' } },
-      ReturnValues: 'ALL_OLD',
+      Item: { id: { S: 'a' }, _rev: { N: '3' }, _tok: { S: tokenOf() }, _proto: { N: '2' }, _del: { BOOL: true } },
+      ConditionExpression: '#tok = :state_tok',
+      ExpressionAttributeNames: { '#tok': '_tok' },
+      ExpressionAttributeValues: { ':state_tok': { S: 't2' } },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     // Delete markers (no VersionId): the pinned versions become noncurrent and stay for the retention window.
-    expect(deletedVersions().sort((x, y) => `${x.Key}`.localeCompare(`${y.Key}`))).toEqual([
+    expect(deletes().sort((x, y) => `${x.Key}`.localeCompare(`${y.Key}`))).toEqual([
       { Bucket: 'parts-bucket', Key: 'items/a/lines' },
       { Bucket: 'parts-bucket', Key: 'items/a/summary' },
     ]);
   });
 
-  test('404 when the item does not exist', async () => {
-    ddb.on(DeleteItemCommand).rejects(conditionFailed());
-    ddb.on(GetItemCommand).resolves({});
+  test.each<[string, Item | undefined]>([
+    ['no row', undefined],
+    ['a tombstone (already deleted)', encodeTombstone(config, { id: 'a' }, 3, 'tomb')],
+  ])('404 on %s', async (_name, stored) => {
+    ddb.on(GetItemCommand).resolves({ Item: stored });
     await expect(client().delete({ key: { id: 'a' } })).rejects.toThrow(new NotFoundError('item {"id":"a"} does not exist'));
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
   });
 
-  test('409 on a revision mismatch (the failed condition returns the row)', async () => {
-    ddb.on(DeleteItemCommand).rejects(conditionFailed(old));
+  test('409 on a revision mismatch, nothing written', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: old() });
     await expect(client().delete({ key: { id: 'a' }, expectedRevision: 1 })).rejects.toThrow(
       new ConflictError('item {"id":"a"} is not at revision 1'),
     );
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
   });
 
-  test('409 on a revision mismatch when DynamoDB does not return the row: looks it up', async () => {
-    ddb.on(DeleteItemCommand).rejects(conditionFailed());
-    ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, old) });
-    await expect(client().delete({ key: { id: 'a' }, expectedRevision: 1 })).rejects.toThrow(ConflictError);
+  test('lost reply: our tombstone comes back from the failed condition: 200, parts retired', async () => {
+    ddb.on(GetItemCommand).resolvesOnce({ Item: old() }).resolves({});
+    ddb.on(PutItemCommand).rejectsOnce(lostReply()).callsFake(input => { throw conditionFailed(input.Item); });
+    await expect(client().delete({ key: { id: 'a' }, expectedRevision: 2 })).resolves.toMatchObject({ revision: 2 });
+    expect(deletes()).toHaveLength(2);
+    expect(deletes().every(d => d.VersionId === undefined)).toBe(true);
   });
 
-  test('DynamoDB error: 503, nothing deleted in S3', async () => {
-    ddb.on(DeleteItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
-    await expect(client().delete({ key: { id: 'a' } })).rejects.toThrow(UnavailableError);
+  test('unconditional delete raced by another delete: again from the read, which finds the tombstone: 404', async () => {
+    ddb.on(GetItemCommand).resolvesOnce({ Item: old() }).resolves({ Item: encodeTombstone(config, { id: 'a' }, 3, 'theirs') });
+    ddb.on(PutItemCommand).rejects(conditionFailed(encodeTombstone(config, { id: 'a' }, 3, 'theirs')));
+    await expect(client().delete({ key: { id: 'a' } })).rejects.toThrow(NotFoundError);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('the commit is ambiguous and unknown: 503, no part retired', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: old() });
+    ddb.on(PutItemCommand).rejects(lostReply());
+    await expect(client().delete({ key: { id: 'a' } })).rejects.toBeInstanceOf(CommitOutcomeUnknownError);
     expect(s3.calls()).toHaveLength(0);
   });
 });
