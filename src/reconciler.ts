@@ -18,18 +18,21 @@ import {
   xrayWildcardSuppression,
 } from './private/wiring';
 import { ReconcilerFunction } from './reconciler-function';
-import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
+import { COMMIT_MARGIN_MS, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 
 /**
- * Options for the reconciler: the queue and function that remove the S3 versions a
- * crashed writer left behind.
+ * Options for the reconciler: the queue and function that bring every part key back to
+ * "the pinned version is current": they remove the versions a crashed writer left behind,
+ * hide (never delete) versions no row pins any more, and remove delete markers that hide a
+ * pinned version.
  */
 export interface SplitStoreReconcilerOptions {
   /**
-   * How long each new part version waits before the reconciler looks at it (SQS
-   * delivery delay, at most 15 minutes). A version no index row pins once the delay
-   * has passed is garbage, so the delay must exceed the writer deadline by at least
-   * 30 seconds (room for a commit in flight at the deadline).
+   * How long each S3 event (a new part version, a delete marker, a deleted version) waits
+   * before the reconciler looks at its key (SQS delivery delay, at most 15 minutes). A
+   * writer never commits after its deadline, so a version no index row pins once the delay
+   * has passed never will be: the delay must exceed the writer deadline by at least 30
+   * seconds (room for a commit attempt already on its way at the deadline).
    *
    * @default Duration.minutes(5)
    */
@@ -76,7 +79,7 @@ const DEFAULT_DELAY = Duration.minutes(5);
 /** SQS's longest delivery delay. */
 const MAX_DELAY = Duration.minutes(15);
 /** Room between the writer deadline and the delay for a commit already in flight. */
-const COMMIT_MARGIN = Duration.seconds(30);
+const COMMIT_MARGIN = Duration.millis(COMMIT_MARGIN_MS);
 /** Default memory of the reconciler, MiB. */
 const DEFAULT_RECONCILER_MEMORY = 256;
 /** One batch is at most 10 records of three small API calls each. */
@@ -85,11 +88,13 @@ const RECONCILER_TIMEOUT = Duration.minutes(1);
 const MAX_RECEIVE_COUNT = 5;
 
 /**
- * The reconciler: every new part version under the key prefix raises an S3 event that
- * waits `delay` in an SQS queue; then a Lambda reads the index row and deletes the
- * version by VersionId if it is current and no row pins it, so the pinned version is
- * current again. This closes the one hole compensation cannot: a writer that crashed
- * between its S3 put and its index commit.
+ * The reconciler: every new part version, delete marker and deleted version under the key
+ * prefix raises an S3 event that waits `delay` in an SQS queue; then a Lambda lists the
+ * key's versions, reads the index row and repairs the key: a version above the pinned one
+ * is deleted by VersionId (it was never committed), a delete marker above it is removed, and
+ * a current version no live row pins is hidden under a delete marker (never deleted: it may
+ * have been committed). This closes what compensation cannot: a writer that crashed between
+ * its S3 put and its commit, a commit whose outcome was unknown, a failed retirement.
  *
  * Internal construct created by `SplitStore` with the id `Reconciler`.
  */
@@ -97,7 +102,7 @@ export class SplitStoreReconciler extends Construct {
   /** The reconciler function. */
   public readonly function: lambda.IFunction;
 
-  /** The queue receiving the bucket's ObjectCreated events under the key prefix. */
+  /** The queue receiving the bucket's ObjectCreated and ObjectRemoved events under the key prefix. */
   public readonly queue: sqs.IQueue;
 
   /** Events that failed 5 times; kept 14 days. */
@@ -109,7 +114,7 @@ export class SplitStoreReconciler extends Construct {
   /** The reconciler's log group. */
   public readonly logGroup: logs.ILogGroup;
 
-  /** Whether the bucket's ObjectCreated events were subscribed to the queue. */
+  /** Whether the bucket's events were subscribed to the queue. */
   public readonly subscribed: boolean;
 
   constructor(scope: Construct, id: string, props: SplitStoreReconcilerProps) {
@@ -146,13 +151,13 @@ export class SplitStoreReconciler extends Construct {
 
     const role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-split-store reconciler: removes part versions no index row pins',
+      description: 'cdk-split-store reconciler: keeps every pinned part version current',
     });
     this.role = role;
     this.logGroup = createLogGroup(this, props.logRetention);
 
     const fn = new ReconcilerFunction(this, 'Function', {
-      description: 'cdk-split-store reconciler: removes part versions no index row pins',
+      description: 'cdk-split-store reconciler: keeps every pinned part version current',
       role,
       memorySize,
       timeout: RECONCILER_TIMEOUT,
@@ -185,10 +190,11 @@ export class SplitStoreReconciler extends Construct {
   }
 
   /**
-   * Sends the bucket's ObjectCreated events under the prefix to the queue, when the
-   * bucket is defined in this stack. An imported bucket, or one of another stack, is
-   * not touched: CDK would have to rewrite a notification configuration it does not own
-   * (or create a cross-stack cycle), so its owner subscribes the queue instead.
+   * Sends the bucket's ObjectCreated and ObjectRemoved events (new versions, delete markers,
+   * deleted versions) under the prefix to the queue, when the bucket is defined in this
+   * stack. An imported bucket, or one of another stack, is not touched: CDK would have to
+   * rewrite a notification configuration it does not own (or create a cross-stack cycle),
+   * so its owner subscribes the queue instead.
    */
   private subscribe(bucket: s3.IBucket, keyPrefix: string): boolean {
     const stack = Stack.of(this);
@@ -196,18 +202,16 @@ export class SplitStoreReconciler extends Construct {
       Annotations.of(this).addWarningV2(
         'cdk-split-store:reconcilerNotSubscribed',
         `The bucket ${bucket.node.path} is not defined in this stack, so its S3 event notifications were not ` +
-        'changed and the reconciler receives nothing. Send the bucket\'s s3:ObjectCreated:* events for the prefix ' +
-        `"${keyPrefix}" to the reconciler queue (its owner can call bucket.addEventNotification(` +
-        's3.EventType.OBJECT_CREATED, new s3n.SqsDestination(queue), { prefix })), or versions left by a ' +
-        'crashed writer stay current until the next write of that part.',
+        'changed and the reconciler receives nothing. Send the bucket\'s s3:ObjectCreated:* and s3:ObjectRemoved:* ' +
+        `events for the prefix "${keyPrefix}" to the reconciler queue (its owner can call bucket.addEventNotification(` +
+        's3.EventType.OBJECT_CREATED, new s3n.SqsDestination(queue), { prefix }) and the same with ' +
+        's3.EventType.OBJECT_REMOVED), or versions left by a crashed writer stay current until the next write of that part.',
       );
       return false;
     }
-    bucket.addEventNotification(
-      s3.EventType.OBJECT_CREATED,
-      new s3n.SqsDestination(this.queue),
-      { prefix: keyPrefix },
-    );
+    const destination = new s3n.SqsDestination(this.queue);
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, { prefix: keyPrefix });
+    bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination, { prefix: keyPrefix });
     suppressNotificationsHandler(stack);
     return true;
   }
@@ -217,8 +221,10 @@ export class SplitStoreReconciler extends Construct {
  * The reconciler's permissions, exactly what reconciling calls:
  * - DynamoDB GetItem (consistent) on the table;
  * - S3 on `<bucket>/<prefix>*`: GetObject (HeadObject learns the current version),
- *   DeleteObjectVersion (removes the unpinned version);
- * - S3 ListBucket on the bucket, without which S3 answers HeadObject on a deleted key
+ *   DeleteObjectVersion (removes a never-committed version or a delete marker above the
+ *   pinned version), DeleteObject (a delete marker on a current version no row pins);
+ * - S3 ListBucketVersions on the bucket, for keys under the prefix only (the versions of
+ *   one part key), and ListBucket, without which S3 answers HeadObject on a deleted key
  *   with 403 instead of 404 and a deleted item's events would fail into the DLQ;
  * - KMS Decrypt on the store's key, if any (reading an encrypted row).
  * Receiving from the queue is granted by the event source.
@@ -231,13 +237,19 @@ function grantReconcilerAccess(role: iam.IRole, wiring: StoreWiring): void {
   }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     sid: 'Parts',
-    actions: ['s3:GetObject', 's3:DeleteObjectVersion'],
+    actions: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
     resources: [partsArn(wiring)],
   }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     sid: 'MissingKeysAre404',
     actions: ['s3:ListBucket'],
     resources: [wiring.bucket.bucketArn],
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'PartVersions',
+    actions: ['s3:ListBucketVersions'],
+    resources: [wiring.bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [`${wiring.keyPrefix}*`] } },
   }));
   if (wiring.encryptionKey) {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -296,7 +308,7 @@ function validateDelay(delay: Duration, writerDeadline: Duration): void {
     throw new Error(
       `reconciler.delay (${delay.toHumanString()}) must exceed the writer deadline ` +
       `(${writerDeadline.toHumanString()}) by at least ${COMMIT_MARGIN.toHumanString()}: the reconciler deletes ` +
-      'any version no row pins once the delay has passed, which would destroy the parts of a write still ' +
+      'a version above the pinned one once the delay has passed, which would destroy the parts of a write still ' +
       'committing. Raise reconciler.delay or lower reader.writerDeadline.',
     );
   }

@@ -125,7 +125,7 @@ describe('SplitStoreReconciler defaults', () => {
     }
   });
 
-  test('the bucket sends ObjectCreated events under the key prefix to the queue', () => {
+  test('the bucket sends ObjectCreated and ObjectRemoved events (delete markers, deleted versions) under the key prefix to the queue', () => {
     // GIVEN
     const f = fixture();
     // WHEN
@@ -137,6 +137,10 @@ describe('SplitStoreReconciler defaults', () => {
       NotificationConfiguration: {
         QueueConfigurations: [{
           Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'items/' }] } },
+          QueueArn: { 'Fn::GetAtt': [id(r.queue), 'Arn'] },
+        }, {
+          Events: ['s3:ObjectRemoved:*'],
           Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'items/' }] } },
           QueueArn: { 'Fn::GetAtt': [id(r.queue), 'Arn'] },
         }],
@@ -198,7 +202,7 @@ describe('SplitStoreReconciler defaults', () => {
     });
   });
 
-  test('least privilege: GetItem, HeadObject, DeleteObjectVersion, ListBucket, queue consumption, logs', () => {
+  test('least privilege: GetItem, HeadObject, DeleteObject(Version), ListBucket, ListBucketVersions under the prefix, queue consumption, logs', () => {
     // GIVEN
     const f = fixture();
     // WHEN
@@ -220,7 +224,7 @@ describe('SplitStoreReconciler defaults', () => {
       {
         Sid: 'Parts',
         Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:DeleteObjectVersion'],
+        Action: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(f.bucket), 'Arn'] }, '/items/*']] },
       },
       {
@@ -228,6 +232,13 @@ describe('SplitStoreReconciler defaults', () => {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: { 'Fn::GetAtt': [id(f.bucket), 'Arn'] },
+      },
+      {
+        Sid: 'PartVersions',
+        Effect: 'Allow',
+        Action: 's3:ListBucketVersions',
+        Resource: { 'Fn::GetAtt': [id(f.bucket), 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': ['items/*'] } },
       },
       {
         Effect: 'Allow',
