@@ -19,9 +19,9 @@ import { SplitStore } from '../../src';
 import { configFromEnv, StoreConfig } from '../../src/runtime/config';
 import { SplitStoreClient } from '../../src/runtime/store';
 import { startDynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, DynamoDbLocal } from '../../test/support/dynamodb-local';
+import { FaultProxy } from '../../test/support/fault-proxy';
 import { createStoreFromTemplate } from '../../test/support/from-template';
 import { LambdaRuntime } from '../../test/support/lambda-runtime';
-import { LatencyProxy } from '../../test/support/latency-proxy';
 import { VersionedS3Server } from '../../test/support/versioned-s3-server';
 
 /** Injected latency of one service: a base and a uniform jitter (± jitterMs), in ms. */
@@ -53,7 +53,7 @@ export function latencyFromArgs(args: BenchArgs): RigLatency {
 /** A running rig. */
 export interface Rig {
   readonly s3Server: VersionedS3Server;
-  readonly ddbProxy: LatencyProxy;
+  readonly ddbProxy: FaultProxy;
   /** Clients of the benchmark process itself, through the proxy (DynamoDB) and to the S3 server. */
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
@@ -83,7 +83,7 @@ export async function startRig(): Promise<Rig> {
   try {
     const ddbLocal: DynamoDbLocal = await startDynamoDbLocal();
     stops.push(() => ddbLocal.stop());
-    const ddbProxy = await LatencyProxy.start({ target: ddbLocal.endpoint });
+    const ddbProxy = await FaultProxy.start({ target: ddbLocal.endpoint });
     stops.push(() => ddbProxy.stop());
     const s3Server = await VersionedS3Server.start();
     stops.push(() => s3Server.stop());

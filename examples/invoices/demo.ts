@@ -26,9 +26,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BY_CUSTOMER_INDEX, generateInvoices, GeneratedInvoice, INVOICE_PARTS, InvoiceRow, partsPayload } from './invoices';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../../test/support/dynamodb-local';
+import { FaultProxy } from '../../test/support/fault-proxy';
 import { createStoreFromTemplate, StorePlan } from '../../test/support/from-template';
 import { LambdaRuntime, ResponseLine } from '../../test/support/lambda-runtime';
-import { LatencyProxy } from '../../test/support/latency-proxy';
 import { VersionedS3Server } from '../../test/support/versioned-s3-server';
 
 // The project supports Node.js 20; the SDK's notice about its own future Node.js floor
@@ -112,7 +112,7 @@ async function main(cleanup: Cleanup): Promise<boolean> {
   const dynamodbLocal = await cleanup.starting(d => `DynamoDB Local${d ? ` (pid ${d.pid})` : ''}`,
     startDynamoDbLocal(), d => d.stop());
   const dynamodbProxy = await cleanup.starting(() => 'DynamoDB latency proxy',
-    LatencyProxy.start({ target: dynamodbLocal.endpoint }), p => p.stop());
+    FaultProxy.start({ target: dynamodbLocal.endpoint }), p => p.stop());
   const s3 = await cleanup.starting(() => 'versioned S3 test server', VersionedS3Server.start(), server => server.stop());
   say(`  DynamoDB Local      ${dynamodbLocal.endpoint} (pid ${dynamodbLocal.pid}), via latency proxy ${dynamodbProxy.endpoint}`);
   say(`  S3 (versioned)      ${s3.endpoint}`);
@@ -267,7 +267,7 @@ async function read(reader: LambdaRuntime, id: string): Promise<ResponseLine[]> 
   return response.lines;
 }
 
-async function splitRead(reader: LambdaRuntime, row: InvoiceRow, others: InvoiceRow[], proxy: LatencyProxy, s3: VersionedS3Server): Promise<boolean> {
+async function splitRead(reader: LambdaRuntime, row: InvoiceRow, others: InvoiceRow[], proxy: FaultProxy, s3: VersionedS3Server): Promise<boolean> {
   step(`The invoice page: a streamed split read of ${row.number} (GET /items/${row.id}, all parts)`);
   say('  SIMULATED network latency, injected by the local servers (not a measurement of AWS):');
   say(`  DynamoDB ${settings.dynamodbMs} ms and S3 ${settings.s3Ms} ms per request (+/-20% jitter), on top of the emulators' own time`);

@@ -3,8 +3,8 @@
  */
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
+import { FaultProxy } from '../support/fault-proxy';
 import { LatencyInjector } from '../support/latency';
-import { LatencyProxy } from '../support/latency-proxy';
 
 function isAlive(pid: number): boolean {
   try {
@@ -21,12 +21,12 @@ function client(endpoint: string): DynamoDBClient {
 
 describe('DynamoDB Local', () => {
   let ddb: DynamoDbLocal;
-  let proxy: LatencyProxy;
+  let proxy: FaultProxy;
   let direct: DynamoDBClient;
 
   beforeAll(async () => {
     ddb = await startDynamoDbLocal();
-    proxy = await LatencyProxy.start({ target: ddb.endpoint });
+    proxy = await FaultProxy.start({ target: ddb.endpoint });
     direct = client(ddb.endpoint);
     await direct.send(new CreateTableCommand({
       TableName: 'items',

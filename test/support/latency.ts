@@ -1,5 +1,5 @@
 /**
- * Injected latency shared by the versioned S3 test server and the DynamoDB latency proxy:
+ * Injected latency shared by the versioned S3 test server and the fault proxy:
  * a base delay per operation plus uniform jitter, reproducible when seeded.
  */
 

@@ -20,6 +20,7 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import * as zlib from 'node:zlib';
+import { classifyS3Request } from './aws-operations';
 import { delay, LatencyInjector, LatencyOptions } from './latency';
 import { LOOPBACK } from './ports';
 
@@ -30,6 +31,15 @@ export type S3Operation =
   | 'PutBucketLifecycleConfiguration' | 'GetBucketLifecycleConfiguration' | 'DeleteBucketLifecycle'
   | 'PutObject' | 'GetObject' | 'HeadObject' | 'DeleteObject' | 'DeleteObjects'
   | 'ListObjectsV2' | 'ListObjectVersions' | 'Unsupported';
+
+/** The operations this server implements; any other request answers 501 NotImplemented. */
+const IMPLEMENTED: ReadonlySet<string> = new Set<Exclude<S3Operation, 'Unsupported'>>([
+  'ListBuckets', 'CreateBucket', 'HeadBucket', 'DeleteBucket',
+  'PutBucketVersioning', 'GetBucketVersioning',
+  'PutBucketLifecycleConfiguration', 'GetBucketLifecycleConfiguration', 'DeleteBucketLifecycle',
+  'PutObject', 'GetObject', 'HeadObject', 'DeleteObject', 'DeleteObjects',
+  'ListObjectsV2', 'ListObjectVersions',
+]);
 
 /** One request as seen by the server. Times are `performance.now()` milliseconds. */
 export interface S3RequestLogEntry {
@@ -241,23 +251,15 @@ export class VersionedS3Server {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, rawBody: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const segments = url.pathname.split('/');
-    const bucket = segments[1] ? decodeURIComponent(segments[1]) : undefined;
-    const key = segments.length > 2 ? decodeURIComponent(segments.slice(2).join('/')) : undefined;
     const method = req.method ?? 'GET';
-    const operation = classify(method, bucket, key, url.searchParams);
-    const entry: S3RequestLogEntry = {
-      operation,
-      bucket,
-      key: key || undefined,
-      versionId: url.searchParams.get('versionId') ?? undefined,
-      startMs: performance.now(),
-    };
+    const { operation: named, bucket, key, versionId } = classifyS3Request(method, url.pathname, url.searchParams, req.headers);
+    const operation: S3Operation = IMPLEMENTED.has(named) ? named as S3Operation : 'Unsupported';
+    const entry: S3RequestLogEntry = { operation, bucket, key, versionId, startMs: performance.now() };
     this.requests[operation] = (this.requests[operation] ?? 0) + 1;
     this.log.push(entry);
 
     let response: S3Response;
-    const injected = this.takeFault(operation, key || undefined);
+    const injected = this.takeFault(operation, key);
     await delay(this.latency.delayFor(operation));
     try {
       if (injected) {
@@ -397,7 +399,6 @@ export class VersionedS3Server {
     if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
       throw new S3Error(400, 'KeyTooLongError', 'Your key is too long', { Size: String(Buffer.byteLength(key)), MaxSizeAllowed: String(MAX_KEY_BYTES) });
     }
-    if (headers['x-amz-copy-source']) throw new S3Error(501, 'NotImplemented', 'CopyObject is not implemented');
     const { body, trailers } = decodePayload(headers, rawBody);
     const checksums = verifyPayload(headers, body, trailers);
     const current = bucket.objects.get(key)?.[0];
@@ -705,40 +706,6 @@ export class VersionedS3Server {
 /** Starts a {@link VersionedS3Server}; same as `VersionedS3Server.start(options)`. */
 export function startVersionedS3Server(options: VersionedS3ServerOptions = {}): Promise<VersionedS3Server> {
   return VersionedS3Server.start(options);
-}
-
-function classify(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams): S3Operation {
-  if (!bucket) return method === 'GET' ? 'ListBuckets' : 'Unsupported';
-  if (key) {
-    const sub = [...query.keys()].filter((k) => !['versionId', 'x-id', 'partNumber'].includes(k) && !k.startsWith('response-'));
-    if (sub.length > 0) return 'Unsupported';
-    switch (method) {
-      case 'PUT': return 'PutObject';
-      case 'GET': return 'GetObject';
-      case 'HEAD': return 'HeadObject';
-      case 'DELETE': return 'DeleteObject';
-      default: return 'Unsupported';
-    }
-  }
-  const has = (name: string) => query.has(name);
-  switch (method) {
-    case 'PUT':
-      if (has('versioning')) return 'PutBucketVersioning';
-      if (has('lifecycle')) return 'PutBucketLifecycleConfiguration';
-      return [...query.keys()].some((k) => k !== 'x-id') ? 'Unsupported' : 'CreateBucket';
-    case 'HEAD': return 'HeadBucket';
-    case 'DELETE':
-      if (has('lifecycle')) return 'DeleteBucketLifecycle';
-      return [...query.keys()].some((k) => k !== 'x-id') ? 'Unsupported' : 'DeleteBucket';
-    case 'POST': return has('delete') ? 'DeleteObjects' : 'Unsupported';
-    case 'GET':
-      if (has('versioning')) return 'GetBucketVersioning';
-      if (has('lifecycle')) return 'GetBucketLifecycleConfiguration';
-      if (has('versions')) return 'ListObjectVersions';
-      if (query.get('list-type') === '2') return 'ListObjectsV2';
-      return 'Unsupported';
-    default: return 'Unsupported';
-  }
 }
 
 function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
