@@ -19,7 +19,7 @@ import type {
   DeleteRequest, GetRequest, IndexRow, ItemKey, ListRequest, ListResult, PutRequest, PutResult, ReadEvent,
   ReconcileOutcome, UpdatePartsRequest,
 } from './types';
-import { StoreError } from './types';
+import { StoreError, UnavailableError } from './types';
 
 /** What the handler needs from the store: the methods of `SplitStoreClient` (src/runtime/store.ts). */
 export interface StoreOperations {
@@ -211,6 +211,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
     /** Split read over the Function URL: NDJSON, each line written when its event arrives. */
     async function streamRead(request: GetRequest, stream: Writable, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
       const abort = new AbortController();
+      const budget = readBudget(ctx, abort);
       const collector = new ReadCollector();
       let iterator: AsyncIterator<ReadEvent>;
       let first: IteratorResult<ReadEvent>;
@@ -218,6 +219,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
         iterator = store.get(readRequest(request, ctx, abort.signal))[Symbol.asyncIterator]();
         first = await iterator.next();
       } catch (e) {
+        clearTimeout(budget);
         // Nothing was written yet: a proper HTTP status (404 missing row, 503 DynamoDB down, 400 bad input).
         return sendHttpError(stream, e, fields);
       }
@@ -242,6 +244,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
         const error = describeError(e, fields);
         await writeLine(out, { type: 'error', code: error.code, message: error.message, atMs: Math.round((now() - started) * 10) / 10 }, options.minLineBytes);
       } finally {
+        clearTimeout(budget);
         abort.abort();
         await iterator.return?.().catch(() => undefined);
       }
@@ -255,8 +258,14 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
     /** Split read for a plain invocation: the same events, gathered in one document. */
     async function collectRead(request: GetRequest, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
       const collector = new ReadCollector();
-      for await (const readEvent of store.get(readRequest(request, ctx))) {
-        collector.add(readEvent);
+      const abort = new AbortController();
+      const budget = readBudget(ctx, abort);
+      try {
+        for await (const readEvent of store.get(readRequest(request, ctx, abort.signal))) {
+          collector.add(readEvent);
+        }
+      } finally {
+        clearTimeout(budget);
       }
       const timings = collector.timings(now() - started);
       recordRead(collector, fields, timings);
@@ -307,6 +316,23 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       return body;
     }
   };
+}
+
+/** Time a read keeps after its budget ends, ms: the error line and the trailer. */
+export const READ_RESERVE_MS = 1_000;
+
+/**
+ * Aborts a read {@link READ_RESERVE_MS} before the function's time runs out (nothing outside
+ * Lambda), with a 503: the DynamoDB read answers 503 before the stream starts, parts still in
+ * flight end with an error line and the trailer.
+ */
+function readBudget(ctx: HandlerContext | undefined, abort: AbortController): ReturnType<typeof setTimeout> | undefined {
+  const remaining = ctx?.getRemainingTimeInMillis?.();
+  if (remaining === undefined) return undefined;
+  return setTimeout(
+    () => abort.abort(new UnavailableError('the read ran out of the function\'s time: retry')),
+    Math.max(0, remaining - READ_RESERVE_MS),
+  );
 }
 
 /**

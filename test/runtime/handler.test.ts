@@ -611,6 +611,31 @@ describe('split read stream', () => {
     expect(requestLog(h)).toMatchObject({ level: 'error', status: 500, error: { message: 'socket hang up (detail)' } });
   });
 
+  test('a DynamoDB read still running when the function\'s time is nearly out: 503 before the stream', async () => {
+    const h = harness(fakeStore({
+      get: jest.fn((req) => (async function* () {
+        await new Promise((resolve) => req.signal!.addEventListener('abort', resolve, { once: true }));
+        throw req.signal!.reason;
+      })()),
+    }));
+    const stream = await h.call(urlEvent('GET', '/items/a'), new RecordingStream(), { awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 });
+    expect(stream.metadata?.statusCode).toBe(503);
+    expect(stream.json.error.code).toBe('Unavailable');
+  });
+
+  test('parts still running when the function\'s time is nearly out: an error line, then the trailer', async () => {
+    const h = harness(fakeStore({
+      get: jest.fn((req) => (async function* () {
+        yield indexEvent();
+        await new Promise((resolve) => req.signal!.addEventListener('abort', resolve, { once: true }));
+        throw req.signal!.reason;
+      })()),
+    }));
+    const stream = await h.call(urlEvent('GET', '/items/a'), new RecordingStream(), { awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 });
+    expect(stream.lines.map((l) => l.type)).toEqual(['index', 'error', 'end']);
+    expect(stream.lines[1]).toMatchObject({ code: 'Unavailable' });
+  });
+
   test('the part timeout is capped by the time the function has left', async () => {
     const h = harness(fakeStore({ get: jest.fn(() => events([indexEvent()])) }), { partTimeoutMs: 8000 });
     await h.call(urlEvent('GET', '/items/a'), new RecordingStream(), { awsRequestId: 'r', getRemainingTimeInMillis: () => 3000 });
