@@ -270,6 +270,10 @@ export function classifyCommitError(e: unknown): AttemptResult {
 
 /** Runs a write: read, check, put, deadline, commit, judge, then retire or clean up. */
 export async function runWrite(ctx: WriterContext, spec: WriteSpec): Promise<LandedWrite> {
+  // Set once a version of ours may be left current: a compensation failed, or an upload
+  // attempt failed in a way that may have stored a version we never learned the id of.
+  // Then "not committed" is answered 503, not 409 (I3: a 409 leaves none of its versions current).
+  let leftovers = false;
   for (let round = 1; ; round++) {
     const start = ctx.now();
     const scope = deadlineScope(ctx.config.writerDeadlineMs, spec.signal);
@@ -282,6 +286,7 @@ export async function runWrite(ctx: WriterContext, spec: WriteSpec): Promise<Lan
 
       // 2. Put the parts.
       const written = await putParts(ctx, spec, scope);
+      leftovers ||= written.unknownVersions;
 
       // 3. The deadline: a writer past it never commits (the reconciler's rules rely on it).
       const elapsed = ctx.now() - start;
@@ -319,18 +324,18 @@ export async function runWrite(ctx: WriterContext, spec: WriteSpec): Promise<Lan
         );
       }
       // Not landed, proven: our versions were never committed and never will be.
-      const cleaned = await compensate(ctx, written.created, spec.signal);
+      leftovers = !await compensate(ctx, written.created, spec.signal) || leftovers;
       if (verdict.cause === 'refused') throw refusal(ctx, spec.operation, verdict.error);
-      if (!cleaned) {
-        throw new UnavailableError(
-          `the ${spec.operation} of ${JSON.stringify(spec.key)} was not committed (another write came first), and some `
-          + 'of its uploaded parts could not be removed yet; retry',
-        );
-      }
       if (round < spec.rounds && !spec.signal?.aborted) {
         // Full jitter, so that writers racing on one item do not collide again in lockstep.
         await sleep(Math.random() * ctx.retryDelayMs * 2 ** round, spec.signal);
         continue;
+      }
+      if (leftovers) {
+        throw new UnavailableError(
+          `the ${spec.operation} of ${JSON.stringify(spec.key)} was not committed (another write came first), and an `
+          + 'uploaded part may still be current until the reconciler removes it; retry',
+        );
       }
       throw new ConflictError(spec.conflict(state, round));
     } finally {
@@ -386,15 +391,24 @@ function preCommitError(ctx: WriterContext, e: unknown, scope: DeadlineScope, wh
   return new UnavailableError(`${what} failed (${errorNameOf(e)}): nothing was committed; retry`);
 }
 
-/** PutObject every part in parallel; on any failure, delete (by VersionId) the ones that landed. */
+/**
+ * PutObject every part in parallel; on any failure, delete (by VersionId) the ones that
+ * landed. An attempt that failed without a 4xx may have stored a version whose id we never
+ * got (a timeout, a lost reply): `unknownVersions` says so.
+ */
 async function putParts(ctx: WriterContext, spec: WriteSpec, scope: DeadlineScope): Promise<WrittenParts> {
+  let unknownVersions = false;
+  const onAttemptFailed = (e: unknown) => {
+    const status = httpStatusOf(e);
+    if (status === undefined || status >= 500) unknownVersions = true;
+  };
   const results = await Promise.allSettled(spec.parts.map(async part => {
     const out = await send<{ VersionId?: string; ETag?: string }>(ctx.s3, 'PutObject', () => new PutObjectCommand({
       Bucket: ctx.config.bucketName,
       Key: part.s3Key,
       Body: part.body,
       ContentType: part.contentType,
-    }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, signal: scope.signal, retryDelayMs: ctx.retryDelayMs });
+    }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, signal: scope.signal, retryDelayMs: ctx.retryDelayMs, onAttemptFailed });
     return { part, out };
   }));
   const pins: Record<string, PartPin> = {};
@@ -418,13 +432,14 @@ async function putParts(ctx: WriterContext, spec: WriteSpec, scope: DeadlineScop
     if (failure instanceof UnversionedBucketError) throw new UnavailableError(failure.message);
     throw preCommitError(ctx, failure, scope, `S3 PutObject of the ${spec.operation}`);
   }
-  return { pins, created };
+  return { pins, created, unknownVersions };
 }
 
-/** The pins of the parts put, and the versions created (to compensate). */
+/** The pins of the parts put, the versions created (to compensate), and whether there may be others. */
 interface WrittenParts {
   readonly pins: Record<string, PartPin>;
   readonly created: CreatedVersion[];
+  readonly unknownVersions: boolean;
 }
 
 class UnversionedBucketError extends Error {

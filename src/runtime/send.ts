@@ -34,6 +34,8 @@ export interface SendOptions {
   readonly signal?: AbortSignal;
   /** Base pause between attempts, ms (full jitter, doubled each attempt). @default 50 */
   readonly retryDelayMs?: number;
+  /** Called with the error of every failed attempt, retried or not. */
+  readonly onAttemptFailed?: (error: unknown) => void;
 }
 
 /** An attempt that did not answer within its timeout: it may or may not have been applied. */
@@ -87,6 +89,7 @@ export async function send<O>(client: SdkClient, operation: string, make: () => 
     try {
       return await sendOnce<O>(client, operation, make(), options);
     } catch (e) {
+      options.onAttemptFailed?.(e);
       if (attempt >= attempts || !isRetryable(e)) throw e;
     }
     await sleep(Math.random() * (options.retryDelayMs ?? 50) * 2 ** (attempt - 1), options.signal);

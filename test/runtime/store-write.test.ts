@@ -448,6 +448,19 @@ describe('clean-up', () => {
     }));
   });
 
+  test('an upload whose first attempt may have stored a version (500, retried): not committed is 503, not 409', async () => {
+    // The first attempt's version, if S3 stored it, is one whose id the writer never got:
+    // compensation cannot remove it, so the writer cannot promise that none of its versions is current.
+    s3.on(PutObjectCommand)
+      .rejectsOnce(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'x', $metadata: { httpStatusCode: 500 } }))
+      .callsFake(input => ({ VersionId: `${input.Key}@v2`, ETag: '"e"' }));
+    ddb.on(PutItemCommand).rejects(conditionFailed(item(1, {}, 'other')));
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toMatch(/may still be current until the reconciler removes it/);
+    expect(permanentDeletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v2' }]);
+  });
+
   test('parts the replaced row pinned and the put does not name get a delete marker after the commit', async () => {
     ddb.on(GetItemCommand)
       .resolvesOnce({ Item: item(3, { summary: pin('s-old'), attachments: pin('att-old') }, 't3') })
