@@ -12,7 +12,7 @@
  * test/bench/cost-model.test.ts.
  */
 import { PriceTable } from './prices';
-import { PARTS_ATTRIBUTE, PIN_FIELDS, REVISION_ATTRIBUTE } from '../../src/runtime/codec';
+import { PARTS_ATTRIBUTE, PIN_FIELDS, PROTOCOL_ATTRIBUTE, REVISION_ATTRIBUTE, TOKEN_ATTRIBUTE } from '../../src/runtime/codec';
 
 export const KB = 1024;
 export const GB = 1024 ** 3;
@@ -225,10 +225,14 @@ export interface ReservedAttributeOptions {
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 
+/** A commit token: 16 random bytes in base64url, 22 characters (src/runtime/commit.ts). */
+const COMMIT_TOKEN_BYTES = 22;
+
 /**
  * Bytes the store's reserved attributes add to an index row, as DynamoDB counts them:
- * `_rev` (number) and `_parts` (map of part name to map {v: versionId, e: etag, s: size,
- * t: contentType}), with the attribute names of the runtime's codec (src/runtime/codec.ts).
+ * `_rev` (number), `_tok` (the 22-character commit token), `_proto` (the number 2) and
+ * `_parts` (map of part name to map {v: versionId, e: etag, s: size, t: contentType}), with
+ * the attribute names of the runtime's codec (src/runtime/codec.ts).
  */
 export function reservedAttributeBytes(parts: number, partBytes: number, options: ReservedAttributeOptions = {}): number {
   const partName = options.partNameBytes ?? 8;
@@ -239,8 +243,10 @@ export function reservedAttributeBytes(parts: number, partBytes: number, options
     stringAttributeBytes(utf8(PIN_FIELDS.contentType), options.contentTypeBytes ?? 16),
   ]);
   const rev = numberAttributeBytes(utf8(REVISION_ATTRIBUTE), options.revisionDigits ?? 4);
+  const token = stringAttributeBytes(utf8(TOKEN_ATTRIBUTE), COMMIT_TOKEN_BYTES);
+  const proto = numberAttributeBytes(utf8(PROTOCOL_ATTRIBUTE), 1);
   const pins = mapAttributeBytes(utf8(PARTS_ATTRIBUTE), new Array(parts).fill(pin));
-  return rev + pins;
+  return rev + token + proto + pins;
 }
 
 /**
@@ -342,12 +348,14 @@ export function splitSizes(w: Workload): SplitSizes {
 }
 
 /**
- * Layout 3: this store. A write PUTs each changed part and writes the index row
- * (conditional PutItem of the row's size); the reconciler reads the row (strongly
- * consistent GetItem) once per new object version. A read is a strongly consistent
+ * Layout 3: this store. A write reads the row first (strongly consistent GetItem: the state
+ * its commit conditions on), PUTs each changed part and writes the index row (conditional
+ * PutItem of the row's size); the reconciler reads the row (strongly consistent GetItem)
+ * and HEADs the part's key once per new object version. A read is a strongly consistent
  * GetItem of the row and one GET per part. A list is an eventually consistent Query of
  * index rows and touches no S3. Backups: PITR on the (small) table, noncurrent part
- * versions for the retention window.
+ * versions for the retention window. (Deletes are not in the workload: each would write a
+ * tombstone, place a delete marker per part and raise one reconciler event per marker.)
  */
 export function costSplit(w: Workload, p: PriceTable): CostBreakdown {
   validateWorkload(w);
@@ -359,13 +367,16 @@ export function costSplit(w: Workload, p: PriceTable): CostBreakdown {
   const bill = new Bill('split');
   const puts = w.writesPerMonth * changed;
   const wru = w.writesPerMonth * writeRequestUnits(rowBytes);
+  const readFirstRru = w.writesPerMonth * readRequestUnits(rowBytes, 'strong');
   const reconcileRru = puts * readRequestUnits(rowBytes, 'strong');
   const rru = w.readsPerMonth * readRequestUnits(rowBytes, 'strong');
   const gets = w.readsPerMonth * w.parts;
   const listRru = w.listPagesPerMonth * queryReadRequestUnits(w.rowsPerPage * rowBytes, 'eventual');
   bill.add('requests', 'S3', 'PUT per changed part (writes)', puts, 'requests', putUsd(p, puts));
+  bill.add('requests', 'DynamoDB', 'GetItem of the row before the commit, strong (writes)', readFirstRru, 'RRU', rruUsd(p, readFirstRru));
   bill.add('requests', 'DynamoDB', 'conditional PutItem of the row (writes)', wru, 'WRU', wruUsd(p, wru));
   bill.add('requests', 'DynamoDB', 'reconciler GetItem per new version (writes)', reconcileRru, 'RRU', rruUsd(p, reconcileRru));
+  bill.add('requests', 'S3', 'reconciler HEAD per new version (writes)', puts, 'requests', getUsd(p, puts));
   bill.add('requests', 'DynamoDB', 'GetItem of the row, strong (reads)', rru, 'RRU', rruUsd(p, rru));
   bill.add('requests', 'S3', 'GET per part (reads)', gets, 'requests', getUsd(p, gets));
   bill.add('requests', 'DynamoDB', 'Query of index rows (lists)', listRru, 'RRU', rruUsd(p, listRru));

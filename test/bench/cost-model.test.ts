@@ -104,17 +104,18 @@ describe('DynamoDB item sizes', () => {
   test('reserved attributes of a two-part row', () => {
     // One pin (part name of 8 B) = 8 + 3 + (1+32 +1) + (1+34 +1) + (1 + [20380: 4 digits -> 2+1] +1)
     //   + (1+16 +1) = 11 + 34 + 36 + 5 + 18 = 104.
-    // _rev (4 digits) = 4 + 2 + 1 = 7. _parts = 6 + 3 + 2 x (104 + 1) = 219. Total 226.
-    expect(reservedAttributeBytes(2, 20380)).toBe(226);
+    // _rev (4 digits) = 4 + 2 + 1 = 7. _tok = 4 + 22 = 26. _proto (1 digit) = 6 + 1 + 1 = 8.
+    // _parts = 6 + 3 + 2 x (104 + 1) = 219. Total 260.
+    expect(reservedAttributeBytes(2, 20380)).toBe(260);
     // Each further part adds a pin + 1: 105 B.
     expect(reservedAttributeBytes(3, 20380) - reservedAttributeBytes(2, 20380)).toBe(105);
     // A longer part name costs its extra bytes once per part.
-    expect(reservedAttributeBytes(2, 20380, { partNameBytes: 10 })).toBe(230);
+    expect(reservedAttributeBytes(2, 20380, { partNameBytes: 10 })).toBe(264);
   });
 
   test('the split layout puts list attributes plus reserved attributes in the row', () => {
-    // 40 KB item, 200 B list attributes: detail 40,760 B in 2 parts of 20,380 B; row 200 + 226.
-    expect(splitSizes({ ...NOTHING, itemBytes: 40 * KB, parts: 2 })).toEqual({ rowBytes: 426, partBytes: 20380, detailBytes: 40760 });
+    // 40 KB item, 200 B list attributes: detail 40,760 B in 2 parts of 20,380 B; row 200 + 260.
+    expect(splitSizes({ ...NOTHING, itemBytes: 40 * KB, parts: 2 })).toEqual({ rowBytes: 460, partBytes: 20380, detailBytes: 40760 });
   });
 });
 
@@ -229,15 +230,18 @@ describe('split (this store)', () => {
   };
 
   test('requests of writes, reads and lists', () => {
-    // Writes: 2 M PUT ($10.00) + 1 M x 1 WRU ($0.625) + reconciler 2 M x 1 RRU ($0.25).
+    // Writes: 1 M x 1 RRU read first ($0.125) + 2 M PUT ($10.00) + 1 M x 1 WRU ($0.625)
+    //   + reconciler 2 M x 1 RRU ($0.25) + 2 M HEAD ($0.80).
     // Reads: 10 M x 1 RRU strong ($1.25) + 20 M GET ($8.00).
-    // Lists: 1 M pages x (50 x 426 B = 21,300 B -> 6 blocks x 0.5 = 3 RRU) = 3 M RRU ($0.375).
+    // Lists: 1 M pages x (50 x 460 B = 23,000 B -> 6 blocks x 0.5 = 3 RRU) = 3 M RRU ($0.375).
     const bill = costSplit(w, P);
+    expect(line(bill, 'GetItem of the row before the commit').quantity).toBe(1_000_000);
     expect(line(bill, 'PUT per changed part').quantity).toBe(2_000_000);
     expect(line(bill, 'reconciler GetItem').quantity).toBe(2_000_000);
+    expect(line(bill, 'reconciler HEAD').quantity).toBe(2_000_000);
     expect(line(bill, 'GET per part').quantity).toBe(20_000_000);
     expect(line(bill, 'Query of index rows').quantity).toBe(3_000_000);
-    expect(bill.requests).toBeCloseTo(10 + 0.625 + 0.25 + 1.25 + 8 + 0.375, 10);
+    expect(bill.requests).toBeCloseTo(0.125 + 10 + 0.625 + 0.25 + 0.8 + 1.25 + 8 + 0.375, 10);
   });
 
   test('a list never touches S3', () => {
@@ -248,13 +252,13 @@ describe('split (this store)', () => {
   });
 
   test('storage and backups', () => {
-    // DynamoDB: 1 M x (426 + 100) B = 526,000,000 B; x $0.25 storage, x $0.20 PITR.
+    // DynamoDB: 1 M x (460 + 100) B = 560,000,000 B; x $0.25 storage, x $0.20 PITR.
     // S3: 1 M x 40,760 B at $0.023.
     // Noncurrent: 900,000 overwrites / 30.4167 days x 7 days x 2 parts x 20,380 B at $0.023.
     const bill = costSplit(w, P);
-    expect(bill.storage).toBeCloseTo(526_000_000 / GB * 0.25 + 40_760_000_000 / GB * 0.023, 10);
+    expect(bill.storage).toBeCloseTo(560_000_000 / GB * 0.25 + 40_760_000_000 / GB * 0.023, 10);
     const noncurrent = 900_000 / (730 / 24) * 7 * 40_760;
-    expect(bill.backups).toBeCloseTo(526_000_000 / GB * 0.20 + noncurrent / GB * 0.023, 10);
+    expect(bill.backups).toBeCloseTo(560_000_000 / GB * 0.20 + noncurrent / GB * 0.023, 10);
   });
 
   test('a write that changes one part of four PUTs one part and keeps one noncurrent part', () => {
