@@ -146,8 +146,9 @@ describe('reader handler over the store, against local emulators', () => {
     const stale = await call('PUT', '/items/stale', '', { attributes: { total: 1 }, parts: { summary: { body: '{}' } }, expectedRevision: 7 });
     expect(stale.statusCode).toBe(409);
     expect(stale.json.error.code).toBe('Conflict');
-    // The version the failed write put was deleted again: the pinned one is current.
-    expect(s3server.count('DeleteObject')).toBe(1);
+    // Refused on the row it read, before any part was put: S3 was not touched.
+    expect(s3server.count('PutObject')).toBe(0);
+    expect(s3server.count('DeleteObject')).toBe(0);
     const after = await call('GET', '/items/stale', 'parts=summary');
     expect(after.lines[0].row).toEqual(before.lines[0].row);
     expect(after.lines[1]).toMatchObject({ body: summary, refetched: false });
