@@ -4,22 +4,27 @@
  *
  * Writers go through the store client (src/runtime/store.ts), conditional on the revision
  * they read; readers go through the BUILT reader bundle's streamed split read, in two
- * emulated execution environments. Every part body carries the revision of the write that
- * produced it (`{"rev": N}`), so a reader can tell a torn read: a part whose `rev` is not
- * the revision of the row served with it. At the end, every row's pinned versions must be
- * the current versions in S3.
+ * emulated execution environments. Every write tags its row and its part bodies with its own
+ * id (`{"tag": "<writer>-<op>"}`), so a reader can tell a torn read: a part whose tag is not
+ * the tag of the row served with it. (Not the revision: an item created again after a delete
+ * continues from its tombstone's revision, which the writer does not know before it commits.)
+ * A write may answer 503 when a request is slow (each attempt has a timeout): the store is
+ * then consistent either way, and the reconciler finishes its work. At the end, after the
+ * reconciler has handled every S3 event of the run, every row's pinned versions must be the
+ * current versions in S3.
  */
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { partKey } from '../../src/runtime/keys';
 import { SplitStoreClient } from '../../src/runtime/store';
-import { ConflictError, IndexRow, NotFoundError } from '../../src/runtime/types';
+import { ConflictError, IndexRow, NotFoundError, StoreError } from '../../src/runtime/types';
 import { DynamoDbLocal } from '../support/dynamodb-local';
 import { StorePlan } from '../support/from-template';
 import { LambdaRuntime } from '../support/lambda-runtime';
 import { mulberry32 } from '../support/latency';
 import { LocalStore, startLocalStore } from '../support/local-store';
+import { runReconciler } from '../support/protocol-invariants';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
@@ -37,6 +42,8 @@ interface Stats {
   conflicts: number;
   /** Deletes that found the item already deleted by another writer (404): a race, like a conflict. */
   vanished: number;
+  /** Writes answered 503 (a slow or failed request; the outcome may be unknown): retryable, not an error. */
+  unavailable: number;
   writeErrors: string[];
   reads: number;
   notFound: number;
@@ -79,6 +86,7 @@ describe('concurrent writers and readers', () => {
       deletes: 0,
       conflicts: 0,
       vanished: 0,
+      unavailable: 0,
       writeErrors: [],
       reads: 0,
       notFound: 0,
@@ -99,25 +107,27 @@ describe('concurrent writers and readers', () => {
         } catch (e) {
           if (!(e instanceof NotFoundError)) throw e;
         }
-        const rev = (current?.revision ?? 0) + 1;
-        const body = (part: string) => JSON.stringify({ rev, part, writer: w, op: i, ...(part === 'b' ? { padding: PADDING } : {}) });
+        const tag = `${w}-${i}`;
+        const body = (part: string) => JSON.stringify({ tag, part, ...(part === 'b' ? { padding: PADDING } : {}) });
         const parts = { a: { body: body('a'), contentType: 'application/json' }, b: { body: body('b'), contentType: 'application/json' } };
         try {
           if (!current) {
-            const row = await store.put({ key, attributes: { rev }, parts, create: true });
-            expect(row.revision).toBe(rev);
+            const row = await store.put({ key, attributes: { tag }, parts, create: true });
+            expect(row.created).toBe(true);
             stats.creates += 1;
           } else if (random() < 0.06) {
             await store.delete({ key, expectedRevision: current.revision });
             stats.deletes += 1;
           } else {
-            const row = await store.put({ key, attributes: { rev }, parts, expectedRevision: current.revision });
-            expect(row.revision).toBe(rev);
+            const row = await store.put({ key, attributes: { tag }, parts, expectedRevision: current.revision });
+            expect(row.revision).toBe(current.revision + 1);
             stats.writes += 1;
           }
         } catch (e) {
           if (e instanceof ConflictError) {
             stats.conflicts += 1;
+          } else if (e instanceof StoreError && e.statusCode === 503) {
+            stats.unavailable += 1;
           } else if (e instanceof NotFoundError && current) {
             // Another writer deleted the item between this writer's read and its delete:
             // the delete answers 404, the same race as a conflict, nothing written.
@@ -148,9 +158,9 @@ describe('concurrent writers and readers', () => {
         for (const line of response.lines.slice(1)) {
           const event = line.json;
           if (event?.type === 'part') {
-            const served = JSON.parse(event.body) as { rev: number; part: string };
-            if (served.rev !== row.revision || served.part !== event.name || event.versionId !== row.parts[event.name]?.versionId) {
-              stats.tornReads.push(`${id}: row revision ${row.revision}, part ${event.name} from revision ${served.rev}`);
+            const served = JSON.parse(event.body) as { tag: string; part: string };
+            if (served.tag !== row.attributes.tag || served.part !== event.name || event.versionId !== row.parts[event.name]?.versionId) {
+              stats.tornReads.push(`${id}: row revision ${row.revision} of write ${String(row.attributes.tag)}, part ${event.name} of write ${served.tag}`);
             }
           } else if (event?.type === 'part-error') {
             stats.partErrors.push(`${id} ${event.name}: ${event.code} ${event.message}`);
@@ -169,6 +179,9 @@ describe('concurrent writers and readers', () => {
       ...Array.from({ length: WRITERS }, (_, w) => writer(w)),
       ...Array.from({ length: READERS }, (_, r) => reader(r)),
     ]);
+
+    // The reconciler handles every S3 event of the run (its queue's delay has passed).
+    await runReconciler(local, ITEMS.map(id => ({ [pk]: id })), ['a', 'b']);
 
     // Every remaining row's pins are the current versions in S3.
     const unpinnedCurrent: string[] = [];
@@ -196,6 +209,7 @@ describe('concurrent writers and readers', () => {
       deletes: stats.deletes,
       conflicts: stats.conflicts,
       vanished: stats.vanished,
+      unavailable: stats.unavailable,
       reads: stats.reads,
       notFound: stats.notFound,
       tornReads: stats.tornReads.length,

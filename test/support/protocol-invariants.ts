@@ -16,7 +16,7 @@ import { decodeState, Item } from '../../src/runtime/codec';
 import type { StoreConfig } from '../../src/runtime/config';
 import { partKey } from '../../src/runtime/keys';
 import { SplitStoreClient } from '../../src/runtime/store';
-import type { IndexRow, PartInput } from '../../src/runtime/types';
+import type { IndexRow, ItemKey, PartInput } from '../../src/runtime/types';
 
 /** A commit DynamoDB applied, as seen by the proxy. */
 export interface AppliedCommit {
@@ -163,10 +163,14 @@ export async function currentState(ctx: InvariantContext, id: string) {
 
 /**
  * Replays an S3 event for every version and delete marker the run created or deleted under
- * the item's part keys (from the S3 server's log), through the reconciler, with a clock past
+ * the items' part keys (from the S3 server's log), through the reconciler, with a clock past
  * every writer's deadline (as the queue's delay guarantees), until no new event appears.
  */
-export async function runReconciler(ctx: InvariantContext, id: string, parts: readonly string[]): Promise<string[]> {
+export async function runReconciler(
+  ctx: Pick<InvariantContext, 'config' | 'dynamodb' | 's3' | 's3server'>,
+  keys: ItemKey[],
+  parts: readonly string[],
+): Promise<string[]> {
   const reconciler = new SplitStoreClient({
     config: ctx.config,
     dynamodb: ctx.dynamodb,
@@ -174,13 +178,13 @@ export async function runReconciler(ctx: InvariantContext, id: string, parts: re
     wallClock: () => Date.now() + 3_600_000,
     log: () => undefined,
   });
-  const keys = new Set(parts.map(p => partKey(ctx.config, { id }, p)));
+  const objectKeys = new Set(keys.flatMap(key => parts.map(p => partKey(ctx.config, key, p))));
   const outcomes: string[] = [];
   let seen = 0;
   for (let round = 0; round < 20; round++) {
     const events = ctx.s3server.log.slice(seen).filter(e =>
       (e.operation === 'PutObject' || e.operation === 'DeleteObject') && e.status !== undefined && e.status < 300
-      && e.key !== undefined && keys.has(e.key) && e.versionId !== undefined);
+      && e.key !== undefined && objectKeys.has(e.key) && e.versionId !== undefined);
     seen = ctx.s3server.log.length;
     if (events.length === 0) return outcomes;
     for (const event of events) outcomes.push(await reconciler.reconcile(event.key!, event.versionId!));
@@ -321,7 +325,7 @@ export async function checkInvariants(
   await checkNothingCommittedDestroyed(ctx, id);
   await checkAnswersTrue(ctx, id, parts, outcomes);
   checkNoLostUpdate(ctx, id);
-  const reconciled = await runReconciler(ctx, id, parts);
+  const reconciled = await runReconciler(ctx, [{ id }], parts);
   await checkNothingCommittedDestroyed(ctx, id);
   await checkAtRest(ctx, id, parts);
   await checkNoTornRead(reader, id);
