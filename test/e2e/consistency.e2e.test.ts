@@ -12,8 +12,8 @@ import { ConsistencyRig, formatViolations, runConsistency, startConsistencyRig, 
 import { seedsFromEnv } from '../support/consistency/workload';
 
 const SEEDS = seedsFromEnv([1, 2, 3, 4, 5]);
-/** Operations per seed: 5 seeds × 420 = 2,100 operations in all. */
-const OPS_PER_SEED = 420;
+/** Operations per seed: 5 seeds × 400 = 2,000 operations in all. */
+const OPS_PER_SEED = 400;
 /** One seed is hundreds of operations against the servers, not a unit test's handful. */
 const SEED_TIMEOUT_MS = 10 * 60_000;
 

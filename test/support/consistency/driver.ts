@@ -67,6 +67,8 @@ export interface RunOptions {
   readonly lambdaClients?: number;
   /** Items written (the key space). @default 4 */
   readonly items?: number;
+  /** Relative weights of the operations. @default DEFAULT_WEIGHTS of workload.ts */
+  readonly weights?: Readonly<Record<OpKind, number>>;
   /** Multiplies the fault probabilities of workload.ts (0: no faults). @default 1 */
   readonly faultRate?: number;
   /** The reader bundle. @default READER_BUNDLE */
@@ -115,7 +117,7 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   const seed = options.seed;
   const clientCount = options.clients ?? 6;
   const lambdaCount = Math.min(options.lambdaClients ?? 1, clientCount);
-  const shape: WorkloadShape = { items: Array.from({ length: options.items ?? 4 }, (_, i) => `k${i}`), parts: PARTS };
+  const shape: WorkloadShape = { items: Array.from({ length: options.items ?? 4 }, (_, i) => `k${i}`), parts: PARTS, weights: options.weights };
   const plan = await createStoreFromTemplate(local.template, { dynamodb: local.dynamodb, s3: local.s3 }, { namePrefix: `consistency-${seed}` });
   const config = configFromEnv(plan.environment);
   const pk = config.partitionKey.name;
