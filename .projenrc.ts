@@ -57,6 +57,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-cdk@^2',
     'cdk-nag@~2.37.55',
     '@aws-sdk/client-dynamodb@^3',
+    // The consistency test reads the table's stream: every committed row change, in order.
+    '@aws-sdk/client-dynamodb-streams@^3',
     '@aws-sdk/client-s3@^3',
     '@aws-sdk/util-dynamodb@^3',
     '@aws-sdk/s3-request-presigner@^3',
@@ -207,6 +209,8 @@ const benchTasks = [
   benchTask('synth', 'synth.ts', 'Synth time of 1, 10 and 50 SplitStores vs the same resources by hand', true),
   benchTask('cost', 'cost/run.ts', 'Monthly cost model: all DynamoDB vs all S3 vs split (docs/COST.md)', false),
 ];
+// Not part of `bench`: a long correctness run (100,000 operations), not a measurement.
+benchTask('consistency', 'consistency.ts', 'Randomized consistency run: 100,000 operations under injected faults, checked against invariants I1 to I5 (--ops, --seed)', true);
 const bench = project.addTask('bench', { description: 'Run every benchmark of docs/BENCHMARKS.md' });
 for (const task of benchTasks) bench.spawn(task);
 

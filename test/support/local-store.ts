@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local';
-import { createStoreFromTemplate, StorePlan } from './from-template';
+import { CfnTemplate, createStoreFromTemplate, StorePlan } from './from-template';
 import { VersionedS3Server } from './versioned-s3-server';
 import { SplitStore, SplitStoreProps } from '../../src';
 import { configFromEnv, StoreConfig } from '../../src/runtime/config';
@@ -32,6 +32,8 @@ export interface LocalStore {
   readonly s3: S3Client;
   /** Table, bucket and reader environment, with the local names. */
   readonly plan: StorePlan;
+  /** The synthesized template, to create more stores on the same servers (`createStoreFromTemplate`). */
+  readonly template: CfnTemplate;
   /** The reader's environment, parsed: what SplitStoreClient needs. */
   readonly config: StoreConfig;
   /** Destroys the clients and stops both servers. */
@@ -65,7 +67,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
   };
   try {
     const plan = await createStoreFromTemplate(template, { dynamodb, s3 }, { namePrefix: options.namePrefix ?? 'local' });
-    return { ddb, s3server, dynamodb, s3, plan, config: configFromEnv(plan.environment), stop };
+    return { ddb, s3server, dynamodb, s3, plan, template, config: configFromEnv(plan.environment), stop };
   } catch (e) {
     await stop();
     throw e;
