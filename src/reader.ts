@@ -107,8 +107,9 @@ export interface SplitStoreReaderOptions {
   /**
    * Deadline of one write: a writer still running after it abandons the write and
    * deletes the S3 versions it wrote instead of committing the index row. Whole
-   * seconds, at least 1 second; it must stay well under the reconciler's delay, which
-   * treats any version older than the delay that no row pins as garbage.
+   * seconds, at least 1 second; it must stay at least 30 seconds under the reconciler's
+   * delay, which deletes a version above the pinned one once it is older than the
+   * deadline plus those 30 seconds (no writer can still commit it).
    *
    * @default Duration.seconds(20)
    */

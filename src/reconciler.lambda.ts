@@ -1,7 +1,8 @@
 /**
- * The reconciler Lambda: SQS messages carrying the bucket's ObjectCreated notifications,
- * each new object version checked against the index row and deleted when nothing pins it.
- * The logic is in src/runtime/reconciler-handler.ts.
+ * The reconciler Lambda: SQS messages carrying the bucket's ObjectCreated and ObjectRemoved
+ * notifications, each event's part key brought back to "the pinned version is current"
+ * (docs/PROTOCOL.md, section 9). The logic is in src/runtime/reconciler-handler.ts and
+ * src/runtime/reconcile.ts.
  */
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import { configFromEnv } from './runtime/config';

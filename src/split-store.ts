@@ -277,9 +277,12 @@ export interface SplitStoreProps {
   readonly reader?: SplitStoreReaderOptions;
 
   /**
-   * Whether to deploy the reconciler: an SQS queue that receives the bucket's new part
-   * versions after a delay, and a Lambda function that deletes a version no index row
-   * pins (what a writer that crashed between its S3 put and its index commit leaves).
+   * Whether to deploy the reconciler: an SQS queue that receives the bucket's part events
+   * (new versions, delete markers, deleted versions) after a delay, and a Lambda function
+   * that repairs each part key: it deletes a version above the pinned one (what a writer
+   * that crashed between its S3 put and its index commit leaves), removes a delete marker
+   * that hides a pinned version, and hides under a delete marker a current version no
+   * row pins any more.
    *
    * Turning it off leaves such versions current until the part is written again; only do
    * it when your own process cleans them up.
@@ -372,7 +375,8 @@ export class SplitStore extends Construct {
   public readonly reconcilerFunction?: lambda.IFunction;
 
   /**
-   * The queue that delivers new part versions to the reconciler after its delay.
+   * The queue that delivers the bucket's part events (new versions, delete markers, deleted
+   * versions) to the reconciler after its delay.
    *
    * @default - none when `reconcilerEnabled` is false
    */
