@@ -558,6 +558,18 @@ function cleanupOptions(ctx: WriterContext, timeoutMs: number, signal: AbortSign
 }
 
 /**
+ * Deletes one version or delete marker by its VersionId (a permanent delete), with the
+ * clean-up requests' timeouts and attempts.
+ */
+export function deleteById(ctx: WriterContext, s3Key: string, versionId: string, signal?: AbortSignal): Promise<unknown> {
+  return send(ctx.s3, 'DeleteObject', () => new DeleteObjectCommand({
+    Bucket: ctx.config.bucketName,
+    Key: s3Key,
+    VersionId: versionId,
+  }), cleanupOptions(ctx, ctx.s3TimeoutMs, signal, DELETE_ATTEMPTS));
+}
+
+/**
  * Deletes exactly the versions this writer created, by VersionId, in parallel: they are
  * proven never committed (no commit was sent, or it is proven not to have landed). Failures
  * are logged, never thrown; the reconciler is the backstop. True if every delete succeeded.
@@ -565,11 +577,7 @@ function cleanupOptions(ctx: WriterContext, timeoutMs: number, signal: AbortSign
 export async function compensate(ctx: WriterContext, created: readonly CreatedVersion[], signal?: AbortSignal): Promise<boolean> {
   const results = await Promise.all(created.map(async version => {
     try {
-      await send(ctx.s3, 'DeleteObject', () => new DeleteObjectCommand({
-        Bucket: ctx.config.bucketName,
-        Key: version.s3Key,
-        VersionId: version.versionId,
-      }), cleanupOptions(ctx, ctx.s3TimeoutMs, signal, DELETE_ATTEMPTS));
+      await deleteById(ctx, version.s3Key, version.versionId, signal);
       return true;
     } catch (e) {
       ctx.log({
@@ -624,11 +632,7 @@ export async function retireParts(ctx: WriterContext, key: ItemKey, parts: reado
   const pinned = state.kind === 'live' ? state.row.parts : {};
   await Promise.all(placed.filter(m => pinned[m.part] !== undefined).map(async marker => {
     try {
-      await send(ctx.s3, 'DeleteObject', () => new DeleteObjectCommand({
-        Bucket: ctx.config.bucketName,
-        Key: marker.s3Key,
-        VersionId: marker.versionId,
-      }), cleanupOptions(ctx, ctx.s3TimeoutMs, signal, DELETE_ATTEMPTS));
+      await deleteById(ctx, marker.s3Key, marker.versionId, signal);
     } catch (e) {
       ctx.log({
         level: 'error',

@@ -12,7 +12,7 @@
  */
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { RowState } from './codec';
-import { readState, WriterContext, describe } from './commit';
+import { deleteById, describe, readState, WriterContext } from './commit';
 import { COMMIT_MARGIN_MS } from './config';
 import { parsePartKey } from './keys';
 import { errorNameOf, httpStatusOf, send } from './send';
@@ -171,8 +171,7 @@ export async function listVersions(ctx: ReconcilerContext, objectKey: string): P
 
 async function deleteVersion(ctx: ReconcilerContext, objectKey: string, versionId: string): Promise<void> {
   try {
-    await send(ctx.s3, 'DeleteObject', () => new DeleteObjectCommand({ Bucket: ctx.config.bucketName, Key: objectKey, VersionId: versionId }),
-      { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+    await deleteById(ctx, objectKey, versionId);
   } catch (e) {
     throw unavailable(ctx, 'S3 DeleteObject (by VersionId)', e);
   }

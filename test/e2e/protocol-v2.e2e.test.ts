@@ -206,28 +206,39 @@ describe('1. a lost reply on the commit, in every write mode: the protocol resen
 });
 
 describe('2. an ambiguous commit racing a second writer', () => {
+  /**
+   * A DynamoDB client for writer A whose first commit attempt, once it has reached the
+   * proxy (and been answered, or failed, there), is held until writer B has put the whole
+   * item unconditionally. B's outcome lands in `race.b`.
+   */
+  function afterFirstCommit(id: string, b: string): { dynamodb: DynamoDBClient; b?: WriteOutcome } {
+    const race: { dynamodb: DynamoDBClient; b?: WriteOutcome } = { dynamodb: proxied.dynamodb };
+    let held = false;
+    race.dynamodb = interceptSend(proxied.dynamodb, async (command, next) => {
+      if (!(command instanceof PutItemCommand || command instanceof UpdateItemCommand) || held) return next();
+      held = true;
+      try {
+        return await next();
+      } finally {
+        race.b = await outcome(b, () => store().put({ key: { id }, attributes: tagged(b, ['a', 'b']), parts: taggedParts(b, ['a', 'b']) }));
+      }
+    });
+    return race;
+  }
+
   test('A\'s commit lands but its answer is lost; B commits next, replacing part a; A answers 503 CommitOutcomeUnknown and destroys nothing', async () => {
     const id = newId('race');
     await base(id);
     const a = `A-${id}`;
     const b = `B-${id}`;
     ddbProxy.addRule({ fault: 'applyThen500', when: r => isCommitTagged(r, a), count: 1 });
-    let bResult: WriteOutcome | undefined;
-    let held = false;
-    const aDynamo = interceptSend(proxied.dynamodb, async (command, next) => {
-      if (!(command instanceof UpdateItemCommand) || held) return next();
-      held = true;
-      try {
-        return await next();
-      } finally {
-        // A's commit is applied (revision 2) and its answer is on its way back lost: B writes
-        // now, reads A's revision, and replaces part a (revision 3).
-        bResult = await outcome(b, () => store().put({ key: { id }, attributes: tagged(b, ['a', 'b']), parts: taggedParts(b, ['a', 'b']) }));
-      }
-    });
-    const aResult = await outcome(a, () => store({ dynamodb: aDynamo, dynamodbTimeoutMs: 20_000 }).updateParts({
+    // A's commit is applied (revision 2) and its answer is lost: B writes now, reads A's
+    // revision, and replaces part a (revision 3).
+    const race = afterFirstCommit(id, b);
+    const aResult = await outcome(a, () => store({ dynamodb: race.dynamodb, dynamodbTimeoutMs: 20_000 }).updateParts({
       key: { id }, attributes: tagged(a, ['a']), parts: taggedParts(a, ['a']),
     }));
+    const bResult = race.b;
 
     expect(bResult).toMatchObject({ status: 200, row: { revision: 3 } });
     expect(aResult.status).toBe(503);
@@ -246,20 +257,11 @@ describe('2. an ambiguous commit racing a second writer', () => {
     const a = `A-${id}`;
     const b = `B-${id}`;
     ddbProxy.addRule({ fault: 'failBeforeApply', when: r => isCommitTagged(r, a), count: 1 });
-    let bResult: WriteOutcome | undefined;
-    let held = false;
-    const aDynamo = interceptSend(proxied.dynamodb, async (command, next) => {
-      if (!(command instanceof PutItemCommand) || held) return next();
-      held = true;
-      try {
-        return await next();
-      } finally {
-        bResult = await outcome(b, () => store().put({ key: { id }, attributes: tagged(b, ['a', 'b']), parts: taggedParts(b, ['a', 'b']) }));
-      }
-    });
-    const aResult = await outcome(a, () => store({ dynamodb: aDynamo, dynamodbTimeoutMs: 20_000 }).put({
+    const race = afterFirstCommit(id, b);
+    const aResult = await outcome(a, () => store({ dynamodb: race.dynamodb, dynamodbTimeoutMs: 20_000 }).put({
       key: { id }, attributes: tagged(a, ['a', 'b']), parts: taggedParts(a, ['a', 'b']), expectedRevision: 1,
     }));
+    const bResult = race.b;
 
     expect(bResult).toMatchObject({ status: 200, row: { revision: 2 } });
     expect(aResult.status).toBe(409);
