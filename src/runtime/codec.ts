@@ -261,7 +261,8 @@ export function decodeRow(config: StoreConfig, item: Item): IndexRow {
 function decodeLive(config: StoreConfig, item: Item, revision: number): IndexRow {
   if (revision < 1) throw new UnsupportedRowError(`row has ${REVISION_ATTRIBUTE} ${revision}: a live row starts at 1`);
   const pinsMap = item[PARTS_ATTRIBUTE]?.M ?? {};
-  const parts: Record<string, PartPin> = {};
+  // Null prototype: a part name such as "constructor" must not find an inherited property.
+  const parts: Record<string, PartPin> = Object.create(null);
   for (const name of Object.keys(pinsMap)) {
     if (!PART_NAME_PATTERN.test(name)) {
       throw new UnsupportedRowError(`row pins an invalid part name ${JSON.stringify(name)}`);

@@ -411,7 +411,8 @@ async function putParts(ctx: WriterContext, spec: WriteSpec, scope: DeadlineScop
     }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, signal: scope.signal, retryDelayMs: ctx.retryDelayMs, onAttemptFailed });
     return { part, out };
   }));
-  const pins: Record<string, PartPin> = {};
+  // Null prototype: a part name such as "constructor" must not find an inherited property.
+  const pins: Record<string, PartPin> = Object.create(null);
   const created: CreatedVersion[] = [];
   let failure: unknown;
   for (const result of results) {

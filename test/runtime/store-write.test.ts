@@ -699,3 +699,12 @@ describe('delete', () => {
     expect(s3.calls()).toHaveLength(0);
   });
 });
+
+describe('part names that are also names of Object.prototype', () => {
+  test('a part named "constructor" is retired when a put drops it', async () => {
+    ddb.on(GetItemCommand).resolvesOnce({ Item: item(1, { constructor: pin('c-1'), summary: pin('s-1') }, 't1') }).callsFake(() => ({ Item: committed().Item }));
+    ddb.on(PutItemCommand).resolves({});
+    await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 });
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/constructor' }]);
+  });
+});
