@@ -77,8 +77,11 @@ export interface RunOptions {
   readonly socketTimeoutMs?: number;
   /** Called after every operation. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Keep the run's table and bucket (default: dropped, unless violations were found). */
-  readonly keepStore?: boolean;
+  /**
+   * Keep the table and bucket of a run that found violations, for inspection while the rig
+   * runs (a run without violations always drops them). @default true
+   */
+  readonly keepFailedStore?: boolean;
 }
 
 /** What a run did and found. */
@@ -94,6 +97,8 @@ export interface RunResult {
   readonly durationMs: number;
   readonly tableName: string;
   readonly bucketName: string;
+  /** The table and bucket are still on the servers (see `keepFailedStore`). */
+  readonly kept: boolean;
 }
 
 interface Client {
@@ -171,9 +176,8 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   for (const failure of reconcile.failed) {
     violations.push({ invariant: 'I5', ops: [], message: `the reconciler failed on ${failure.key} version ${failure.versionId} three times: ${failure.error}` });
   }
-  if (!options.keepStore && violations.length === 0) {
-    await dropStore(local.dynamodb, local.s3, config.tableName, config.bucketName);
-  }
+  const kept = violations.length > 0 && (options.keepFailedStore ?? true);
+  if (!kept) await dropStore(local.dynamodb, local.s3, config.tableName, config.bucketName);
 
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   for (const client of clients) {
@@ -196,6 +200,7 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
     durationMs: performance.now() - started,
     tableName: config.tableName,
     bucketName: config.bucketName,
+    kept,
   };
 
   async function startClient(index: number, viaLambda: boolean): Promise<Client> {
@@ -386,7 +391,8 @@ export function formatViolations(result: RunResult, replay: string, max = 25): s
     for (const id of new Set(v.ops)) lines.push(describeOp(id));
   }
   if (result.violations.length > max) lines.push(`  ... and ${result.violations.length - max} more`);
-  lines.push(`  table ${result.tableName} and bucket ${result.bucketName} were kept; replay: ${replay}`);
+  if (result.kept) lines.push(`  table ${result.tableName} and bucket ${result.bucketName} are kept on the servers until they stop`);
+  lines.push(`  replay: ${replay}`);
   lines.push('  (a replay runs the same schedule; the clients\' interleaving, and so the faults each request meets, may differ)');
   return lines.join('\n');
 }
