@@ -131,6 +131,7 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   let landed = 0;
   const clients: Client[] = [];
   const ops: OpRecord[] = [];
+  const byId = new Map<string, OpRecord>();
   try {
     for (let c = 0; c < clientCount; c++) {
       clients.push(await startClient(c, c >= clientCount - lambdaCount));
@@ -204,7 +205,9 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   };
 
   async function startClient(index: number, viaLambda: boolean): Promise<Client> {
-    const rules = faultRules({ rate: options.faultRate, hang: !viaLambda });
+    const socketTimeoutMs = options.socketTimeoutMs ?? 2_000;
+    // The reader bundle's SDK clients have no timeout: it gets no hangs and no late deliveries.
+    const rules = faultRules({ rate: options.faultRate, clientTimeoutMs: viaLambda ? undefined : socketTimeoutMs });
     const ddbProxy = await FaultProxy.start({ target: local.ddb.endpoint, service: 'dynamodb', seed: seed * 1000 + index * 2 });
     const s3Proxy = await FaultProxy.start({ target: local.s3server.endpoint, service: 's3', seed: seed * 1000 + index * 2 + 1 });
     rules.dynamodb.forEach((rule) => ddbProxy.addRule(rule));
@@ -222,7 +225,10 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
       if (!MUTATING_DYNAMODB_OPERATIONS.has(request.operation)) return;
       const status = entry.upstreamStatus;
       if (status !== undefined && status >= 200 && status < 300) landed += 1;
-      client.current?.mutations.push({ operation: request.operation, upstreamStatus: status, status: entry.status, fault: entry.fault });
+      // A request delivered late lands while its client runs a later operation: its tag says whose it is.
+      const tag = request.headers[OPERATION_HEADER];
+      const op = typeof tag === 'string' ? byId.get(tag) : client.current;
+      op?.mutations.push({ operation: request.operation, upstreamStatus: status, status: entry.status, fault: entry.fault });
     });
     const stopProxies = async () => {
       await ddbProxy.stop();
@@ -248,9 +254,10 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
       credentials: LOCAL_CREDENTIALS,
       // The SDK's default: its automatic retries of a write whose reply was lost are part of the test.
       maxAttempts: 3,
-      requestHandler: { socketTimeout: options.socketTimeoutMs ?? 2_000 },
+      requestHandler: { socketTimeout: socketTimeoutMs },
     };
     const dynamodb = new DynamoDBClient({ ...sdk, endpoint: ddbProxy.endpoint });
+    tagRequests(dynamodb, () => client.current?.id);
     const s3 = new S3Client({ ...sdk, endpoint: s3Proxy.endpoint, forcePathStyle: true });
     const store = new SplitStoreClient({ config, dynamodb, s3, log: () => undefined });
     return Object.assign(client, {
@@ -303,6 +310,7 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
       mutations: [],
     };
     client.current = record;
+    byId.set(id, record);
     const parts: Record<string, PartInput> = {};
     const attributes: Record<string, string> = { [WID_ATTRIBUTE]: id };
     for (const part of planned.parts) {
@@ -349,6 +357,19 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
     observe(client, record);
     return record;
   }
+}
+
+/** Header naming the operation that sent a request (the in-process clients' DynamoDB requests). */
+const OPERATION_HEADER = 'x-consistency-operation';
+
+/** Adds the id of the operation in progress to every request of an SDK client. */
+function tagRequests(client: DynamoDBClient, current: () => string | undefined): void {
+  client.middlewareStack.add((next) => async (args) => {
+    const id = current();
+    const request = args.request as { headers?: Record<string, string> };
+    if (id !== undefined && request.headers) request.headers[OPERATION_HEADER] = id;
+    return next(args);
+  }, { step: 'build', name: 'consistencyOperationTag' });
 }
 
 /** What a client learns from an answer: the row it now believes each item has. */
