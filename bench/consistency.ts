@@ -53,6 +53,8 @@ async function main(): Promise<number> {
         lambdaClients,
         items,
         faultRate,
+        // Every round's store goes, or memory would grow with each failing round.
+        keepFailedStore: false,
         onProgress: (n) => {
           const now = performance.now();
           if (now - lastReport < 5_000 && n < ops) return;

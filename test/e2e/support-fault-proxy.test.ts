@@ -248,46 +248,47 @@ describe('fault proxy in front of DynamoDB Local', () => {
     expect(proxy.injected.failBeforeApply).toBeGreaterThan(0);
   });
 
-  test('delay before forwarding: the target has not seen the write while the proxy holds it', async () => {
+  /**
+   * Runs `body` with a proxy of its own (its stop() drops what it holds) and a client of it
+   * that does not retry.
+   */
+  async function withOwnProxy(body: (held: FaultProxy, client: DynamoDBClient) => Promise<void>): Promise<void> {
     const held = await FaultProxy.start({ target: ddb.endpoint });
     const client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: held.endpoint, maxAttempts: 1 });
     try {
-      const pk = freshKey();
-      held.addRule({ operation: 'PutItem', fault: 'delay', delayMs: FOREVER_MS });
-      const pending = failure(client.send(put(pk)));
-      await waitFor(() => held.log.length === 1, { what: 'the held request' });
-      expect(await stored(pk)).toBeUndefined();
-      expect(held.log[0].delayMs).toBe(FOREVER_MS);
-      await held.stop(); // drops the held request: never forwarded
-      await pending;
-      expect(await stored(pk)).toBeUndefined();
-      expect(held.log[0].upstreamStatus).toBeUndefined();
+      await body(held, client);
     } finally {
       client.destroy();
       await held.stop();
     }
-  });
+  }
 
-  test('delay before answering: the write is applied while the client still waits', async () => {
-    const held = await FaultProxy.start({ target: ddb.endpoint });
-    const client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: held.endpoint, maxAttempts: 1 });
-    try {
-      const pk = freshKey();
-      held.addRule({ operation: 'PutItem', fault: 'delay', delayAfterMs: FOREVER_MS });
-      let settled = false;
-      const pending = failure(client.send(put(pk)).finally(() => {
-        settled = true;
-      }));
-      await waitFor(async () => (await stored(pk)) !== undefined, { what: 'the applied write' });
-      expect(settled).toBe(false);
-      expect(held.log[0].upstreamStatus).toBe(200);
-      await held.stop();
-      await pending;
-    } finally {
-      client.destroy();
-      await held.stop();
-    }
-  });
+  test('delay before forwarding: the target has not seen the write while the proxy holds it', () => withOwnProxy(async (held, client) => {
+    const pk = freshKey();
+    held.addRule({ operation: 'PutItem', fault: 'delay', delayMs: FOREVER_MS });
+    const pending = failure(client.send(put(pk)));
+    await waitFor(() => held.log.length === 1, { what: 'the held request' });
+    expect(await stored(pk)).toBeUndefined();
+    expect(held.log[0].delayMs).toBe(FOREVER_MS);
+    await held.stop(); // drops the held request: never forwarded
+    await pending;
+    expect(await stored(pk)).toBeUndefined();
+    expect(held.log[0].upstreamStatus).toBeUndefined();
+  }));
+
+  test('delay before answering: the write is applied while the client still waits', () => withOwnProxy(async (held, client) => {
+    const pk = freshKey();
+    held.addRule({ operation: 'PutItem', fault: 'delay', delayAfterMs: FOREVER_MS });
+    let settled = false;
+    const pending = failure(client.send(put(pk)).finally(() => {
+      settled = true;
+    }));
+    await waitFor(async () => (await stored(pk)) !== undefined, { what: 'the applied write' });
+    expect(settled).toBe(false);
+    expect(held.log[0].upstreamStatus).toBe(200);
+    await held.stop();
+    await pending;
+  }));
 
   test('onExchange sees the target\'s answer behind an injected failure', async () => {
     const exchanges: ProxyExchange[] = [];

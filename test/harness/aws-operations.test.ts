@@ -27,6 +27,8 @@ describe('classifyS3Request', () => {
     ['PUT', '/b/k?x-id=PutObject', 'PutObject'],
     ['GET', '/b/k?versionId=v1&x-id=GetObject', 'GetObject'],
     ['GET', '/b/k?response-content-type=text%2Fplain', 'GetObject'],
+    ['GET', '/b/k?versionId=v1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=c&X-Amz-Date=d&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=s', 'GetObject'],
+    ['PUT', '/b?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=s', 'CreateBucket'],
     ['HEAD', '/b/k', 'HeadObject'],
     ['DELETE', '/b/k?versionId=v1', 'DeleteObject'],
     ['POST', '/b/k?uploads', 'CreateMultipartUpload'],

@@ -28,12 +28,14 @@ describe('consistency workload', () => {
     expect(plans.some((p) => p.stale)).toBe(true);
   });
 
-  test('fault rules: none at rate 0; no hang for clients without a socket timeout', () => {
+  test('fault rules: none at rate 0; hangs and late deliveries only for a client with a timeout', () => {
     expect(faultRules({ rate: 0 })).toEqual({ dynamodb: [], s3: [] });
-    const all = faultRules();
-    expect(all.dynamodb.some((r) => r.fault === 'applyThenHang')).toBe(true);
-    const noHang = faultRules({ hang: false });
-    expect([...noHang.dynamodb, ...noHang.s3].some((r) => r.fault === 'applyThenHang')).toBe(false);
+    const patient = faultRules({ clientTimeoutMs: 2000 });
+    const rules = [...patient.dynamodb, ...patient.s3];
+    expect(rules.some((r) => r.fault === 'applyThenHang')).toBe(true);
+    expect(rules.filter((r) => r.name?.endsWith('delivered late')).map((r) => r.delayMs)).toEqual([2500, 2500, 2500]);
+    const impatient = faultRules();
+    expect([...impatient.dynamodb, ...impatient.s3].some((r) => r.fault === 'applyThenHang' || (r.delayMs ?? 0) > 100)).toBe(false);
     expect(faultRules({ rate: 100 }).dynamodb.every((r) => r.probability === 1)).toBe(true);
   });
 });

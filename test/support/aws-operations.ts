@@ -58,9 +58,13 @@ const BUCKET_SUBRESOURCES = new Map<string, ByMethod>(Object.entries({
   'delete': { POST: 'DeleteObjects' },
 }));
 
-/** Query parameters that qualify a request without naming another operation. */
+/**
+ * Query parameters that qualify a request without naming another operation: the SDK's
+ * `x-id`, `versionId`, `partNumber`, `response-*` overrides, and the SigV4 query
+ * authentication of a presigned URL (`X-Amz-Algorithm`, `X-Amz-Signature`, ...).
+ */
 function isQualifier(name: string): boolean {
-  return name === 'versionId' || name === 'x-id' || name === 'partNumber' || name.startsWith('response-');
+  return name === 'versionId' || name === 'x-id' || name === 'partNumber' || name.startsWith('response-') || name.toLowerCase().startsWith('x-amz-');
 }
 
 /**

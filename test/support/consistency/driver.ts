@@ -77,8 +77,11 @@ export interface RunOptions {
   readonly socketTimeoutMs?: number;
   /** Called after every operation. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Keep the run's table and bucket (default: dropped, unless violations were found). */
-  readonly keepStore?: boolean;
+  /**
+   * Keep the table and bucket of a run that found violations, for inspection while the rig
+   * runs (a run without violations always drops them). @default true
+   */
+  readonly keepFailedStore?: boolean;
 }
 
 /** What a run did and found. */
@@ -94,6 +97,8 @@ export interface RunResult {
   readonly durationMs: number;
   readonly tableName: string;
   readonly bucketName: string;
+  /** The table and bucket are still on the servers (see `keepFailedStore`). */
+  readonly kept: boolean;
 }
 
 interface Client {
@@ -126,6 +131,7 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   let landed = 0;
   const clients: Client[] = [];
   const ops: OpRecord[] = [];
+  const byId = new Map<string, OpRecord>();
   try {
     for (let c = 0; c < clientCount; c++) {
       clients.push(await startClient(c, c >= clientCount - lambdaCount));
@@ -171,9 +177,8 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   for (const failure of reconcile.failed) {
     violations.push({ invariant: 'I5', ops: [], message: `the reconciler failed on ${failure.key} version ${failure.versionId} three times: ${failure.error}` });
   }
-  if (!options.keepStore && violations.length === 0) {
-    await dropStore(local.dynamodb, local.s3, config.tableName, config.bucketName);
-  }
+  const kept = violations.length > 0 && (options.keepFailedStore ?? true);
+  if (!kept) await dropStore(local.dynamodb, local.s3, config.tableName, config.bucketName);
 
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   for (const client of clients) {
@@ -196,10 +201,13 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
     durationMs: performance.now() - started,
     tableName: config.tableName,
     bucketName: config.bucketName,
+    kept,
   };
 
   async function startClient(index: number, viaLambda: boolean): Promise<Client> {
-    const rules = faultRules({ rate: options.faultRate, hang: !viaLambda });
+    const socketTimeoutMs = options.socketTimeoutMs ?? 2_000;
+    // The reader bundle's SDK clients have no timeout: it gets no hangs and no late deliveries.
+    const rules = faultRules({ rate: options.faultRate, clientTimeoutMs: viaLambda ? undefined : socketTimeoutMs });
     const ddbProxy = await FaultProxy.start({ target: local.ddb.endpoint, service: 'dynamodb', seed: seed * 1000 + index * 2 });
     const s3Proxy = await FaultProxy.start({ target: local.s3server.endpoint, service: 's3', seed: seed * 1000 + index * 2 + 1 });
     rules.dynamodb.forEach((rule) => ddbProxy.addRule(rule));
@@ -217,7 +225,10 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
       if (!MUTATING_DYNAMODB_OPERATIONS.has(request.operation)) return;
       const status = entry.upstreamStatus;
       if (status !== undefined && status >= 200 && status < 300) landed += 1;
-      client.current?.mutations.push({ operation: request.operation, upstreamStatus: status, status: entry.status, fault: entry.fault });
+      // A request delivered late lands while its client runs a later operation: its tag says whose it is.
+      const tag = request.headers[OPERATION_HEADER];
+      const op = typeof tag === 'string' ? byId.get(tag) : client.current;
+      op?.mutations.push({ operation: request.operation, upstreamStatus: status, status: entry.status, fault: entry.fault });
     });
     const stopProxies = async () => {
       await ddbProxy.stop();
@@ -243,9 +254,10 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
       credentials: LOCAL_CREDENTIALS,
       // The SDK's default: its automatic retries of a write whose reply was lost are part of the test.
       maxAttempts: 3,
-      requestHandler: { socketTimeout: options.socketTimeoutMs ?? 2_000 },
+      requestHandler: { socketTimeout: socketTimeoutMs },
     };
     const dynamodb = new DynamoDBClient({ ...sdk, endpoint: ddbProxy.endpoint });
+    tagRequests(dynamodb, () => client.current?.id);
     const s3 = new S3Client({ ...sdk, endpoint: s3Proxy.endpoint, forcePathStyle: true });
     const store = new SplitStoreClient({ config, dynamodb, s3, log: () => undefined });
     return Object.assign(client, {
@@ -298,6 +310,7 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
       mutations: [],
     };
     client.current = record;
+    byId.set(id, record);
     const parts: Record<string, PartInput> = {};
     const attributes: Record<string, string> = { [WID_ATTRIBUTE]: id };
     for (const part of planned.parts) {
@@ -346,6 +359,19 @@ export async function runConsistency(rig: ConsistencyRig, options: RunOptions): 
   }
 }
 
+/** Header naming the operation that sent a request (the in-process clients' DynamoDB requests). */
+const OPERATION_HEADER = 'x-consistency-operation';
+
+/** Adds the id of the operation in progress to every request of an SDK client. */
+function tagRequests(client: DynamoDBClient, current: () => string | undefined): void {
+  client.middlewareStack.add((next) => async (args) => {
+    const id = current();
+    const request = args.request as { headers?: Record<string, string> };
+    if (id !== undefined && request.headers) request.headers[OPERATION_HEADER] = id;
+    return next(args);
+  }, { step: 'build', name: 'consistencyOperationTag' });
+}
+
 /** What a client learns from an answer: the row it now believes each item has. */
 function observe(client: Client, op: OpRecord): void {
   const saw = (item: string, basis: Basis | 'absent') => {
@@ -386,7 +412,8 @@ export function formatViolations(result: RunResult, replay: string, max = 25): s
     for (const id of new Set(v.ops)) lines.push(describeOp(id));
   }
   if (result.violations.length > max) lines.push(`  ... and ${result.violations.length - max} more`);
-  lines.push(`  table ${result.tableName} and bucket ${result.bucketName} were kept; replay: ${replay}`);
+  if (result.kept) lines.push(`  table ${result.tableName} and bucket ${result.bucketName} are kept on the servers until they stop`);
+  lines.push(`  replay: ${replay}`);
   lines.push('  (a replay runs the same schedule; the clients\' interleaving, and so the faults each request meets, may differ)');
   return lines.join('\n');
 }

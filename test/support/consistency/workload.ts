@@ -112,23 +112,35 @@ const DYNAMODB_READS = ['GetItem', 'Query', 'Scan'];
 export interface FaultMix {
   /** Multiplies every probability (0: no faults). @default 1 */
   readonly rate?: number;
-  /** Include faults that never answer (the client must have a socket timeout). @default true */
-  readonly hang?: boolean;
+  /**
+   * The client's own socket timeout. With one, the mix includes requests that are never
+   * answered (hang) and requests delivered only after the client gave up on them (late);
+   * without one, neither (the client would wait for ever).
+   */
+  readonly clientTimeoutMs?: number;
 }
 
 /**
  * The random faults of one client's proxies: probabilities per request, favouring the
- * faults that make a protocol's outcomes ambiguous (a write applied and its reply lost).
+ * faults that make a protocol's outcomes ambiguous (a write applied and its reply lost, or
+ * delivered after the writer stopped waiting for it).
  */
 export function faultRules(mix: FaultMix = {}): { readonly dynamodb: FaultRule[]; readonly s3: FaultRule[] } {
   const rate = mix.rate ?? 1;
   if (rate <= 0) return { dynamodb: [], s3: [] };
-  const hang = mix.hang ?? true;
   const p = (base: number) => Math.min(1, base * rate);
+  const timeout = mix.clientTimeoutMs;
+  /** Faults only a client with a timeout survives: a hang, and a delivery after it gave up. */
+  const patient = (operation: string[], probabilities: { readonly hang?: number; readonly late: number }): FaultRule[] => {
+    if (timeout === undefined) return [];
+    const late: FaultRule = { name: `${operation[0]} delivered late`, operation, fault: 'delay', delayMs: timeout + 500, probability: p(probabilities.late) };
+    if (probabilities.hang === undefined) return [late];
+    return [{ name: `${operation[0]} applied, hang`, operation, fault: 'applyThenHang', probability: p(probabilities.hang) }, late];
+  };
   const dynamodb: FaultRule[] = [
     { name: 'ddb write applied, 500', operation: DYNAMODB_WRITES, fault: 'applyThen500', probability: p(0.05) },
     { name: 'ddb write applied, reset', operation: DYNAMODB_WRITES, fault: 'applyThenReset', probability: p(0.02) },
-    ...(hang ? [{ name: 'ddb write applied, hang', operation: DYNAMODB_WRITES, fault: 'applyThenHang', probability: p(0.01) } as FaultRule] : []),
+    ...patient(DYNAMODB_WRITES, { hang: 0.01, late: 0.005 }),
     { name: 'ddb write refused, 500', operation: DYNAMODB_WRITES, fault: 'failBeforeApply', probability: p(0.02) },
     { name: 'ddb write throttled', operation: DYNAMODB_WRITES, fault: 'failBeforeApply', error: 'throttling', probability: p(0.01) },
     { name: 'ddb write reset', operation: DYNAMODB_WRITES, fault: 'resetBeforeApply', probability: p(0.01) },
@@ -145,7 +157,8 @@ export function faultRules(mix: FaultMix = {}): { readonly dynamodb: FaultRule[]
     { name: 's3 put slow', operation: 'PutObject', fault: 'delay', delayMs: 30, delayAfterMs: 30, probability: p(0.05) },
     { name: 's3 delete applied, 500', operation: ['DeleteObject', 'DeleteObjects'], fault: 'applyThen500', probability: p(0.03) },
     { name: 's3 delete applied, reset', operation: ['DeleteObject', 'DeleteObjects'], fault: 'applyThenReset', probability: p(0.02) },
-    ...(hang ? [{ name: 's3 delete applied, hang', operation: ['DeleteObject', 'DeleteObjects'], fault: 'applyThenHang', probability: p(0.005) } as FaultRule] : []),
+    ...patient(['DeleteObject', 'DeleteObjects'], { hang: 0.005, late: 0.005 }),
+    ...patient(['PutObject'], { late: 0.005 }),
     { name: 's3 delete refused, 503', operation: ['DeleteObject', 'DeleteObjects'], fault: 'failBeforeApply', error: 'throttling', probability: p(0.03) },
     { name: 's3 read refused, 500', operation: ['GetObject', 'HeadObject'], fault: 'failBeforeApply', probability: p(0.02) },
     { name: 's3 read reset', operation: ['GetObject', 'HeadObject'], fault: 'applyThenReset', probability: p(0.01) },
