@@ -82,8 +82,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
+  // .tools/: what scripts/ downloads (the pinned Node.js binaries, the moto virtual environment).
+  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*', '/.tools/'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/', '/scripts/', '/.tools/'] },
   tsconfigDev: {
     compilerOptions: {
       // The example imports the package by name, as a user would: the public entry point.

@@ -707,10 +707,19 @@ export function startVersionedS3Server(options: VersionedS3ServerOptions = {}): 
   return VersionedS3Server.start(options);
 }
 
+/**
+ * Query parameters that do not select an operation: the SDK's `x-id` and the SigV4 query
+ * authentication of a presigned URL (`X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`,
+ * `X-Amz-Expires`, `X-Amz-SignedHeaders`, `X-Amz-Signature`, `X-Amz-Security-Token`).
+ */
+function isOperationParameter(name: string): boolean {
+  return name !== 'x-id' && !name.toLowerCase().startsWith('x-amz-');
+}
+
 function classify(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams): S3Operation {
   if (!bucket) return method === 'GET' ? 'ListBuckets' : 'Unsupported';
   if (key) {
-    const sub = [...query.keys()].filter((k) => !['versionId', 'x-id', 'partNumber'].includes(k) && !k.startsWith('response-'));
+    const sub = [...query.keys()].filter((k) => isOperationParameter(k) && !['versionId', 'partNumber'].includes(k) && !k.startsWith('response-'));
     if (sub.length > 0) return 'Unsupported';
     switch (method) {
       case 'PUT': return 'PutObject';
@@ -725,11 +734,11 @@ function classify(method: string, bucket: string | undefined, key: string | unde
     case 'PUT':
       if (has('versioning')) return 'PutBucketVersioning';
       if (has('lifecycle')) return 'PutBucketLifecycleConfiguration';
-      return [...query.keys()].some((k) => k !== 'x-id') ? 'Unsupported' : 'CreateBucket';
+      return [...query.keys()].some(isOperationParameter) ? 'Unsupported' : 'CreateBucket';
     case 'HEAD': return 'HeadBucket';
     case 'DELETE':
       if (has('lifecycle')) return 'DeleteBucketLifecycle';
-      return [...query.keys()].some((k) => k !== 'x-id') ? 'Unsupported' : 'DeleteBucket';
+      return [...query.keys()].some(isOperationParameter) ? 'Unsupported' : 'DeleteBucket';
     case 'POST': return has('delete') ? 'DeleteObjects' : 'Unsupported';
     case 'GET':
       if (has('versioning')) return 'GetBucketVersioning';
