@@ -15,6 +15,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** One turn of the event loop's I/O phase (setImmediate is not faked). */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function client(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 }
@@ -66,15 +69,21 @@ describe('DynamoDB Local', () => {
       proxy.resetStats();
       proxy.setLatency({ perOp: { GetItem: 150 } });
       await viaProxy.send(new PutItemCommand({ TableName: 'items', Item: { pk: { S: 'a' }, n: { N: '1' } } }));
-      const started = Date.now();
-      const got = await viaProxy.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }));
-      const elapsed = Date.now() - started;
-      expect(got.Item).toEqual({ pk: { S: 'a' }, n: { N: '1' } });
+      // The proxy's delay is a timer: with jest's fake timers the test moves time itself, so
+      // "not forwarded before 150 ms" is checked without waiting on the machine's clock.
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'hrtime', 'performance', 'Date'] });
+      const get = viaProxy.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }));
+      while (proxy.log.length < 2) await ioTurn();
+      await jest.advanceTimersByTimeAsync(149);
+      for (let i = 0; i < 5; i++) await ioTurn();
+      expect(proxy.log[1]).toMatchObject({ operation: 'GetItem', delayMs: 150 });
+      expect(proxy.log[1].status).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect((await get).Item).toEqual({ pk: { S: 'a' }, n: { N: '1' } });
       expect(proxy.requests).toEqual({ PutItem: 1, GetItem: 1 });
       expect(proxy.log.map((e) => [e.operation, e.delayMs, e.status])).toEqual([['PutItem', 0, 200], ['GetItem', 150, 200]]);
-      // A lower bound only: the injected delay cannot be skipped, however fast the machine.
-      expect(elapsed).toBeGreaterThanOrEqual(145);
     } finally {
+      jest.useRealTimers();
       proxy.setLatency({});
       viaProxy.destroy();
     }
