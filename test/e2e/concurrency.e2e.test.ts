@@ -1,6 +1,7 @@
 /**
- * Concurrent writers and readers on a few shared items, against DynamoDB Local and the
- * versioned S3 test server (table and bucket from the SplitStore template).
+ * Concurrent writers and readers on a few shared items, against DynamoDB Local and each S3
+ * server with versioning, the versioned S3 test server and moto (table and bucket from the
+ * SplitStore template).
  *
  * Writers go through the store client (src/runtime/store.ts), conditional on the revision
  * they read; readers go through the BUILT reader bundle's streamed split read, in two
@@ -19,8 +20,8 @@ import { DynamoDbLocal } from '../support/dynamodb-local';
 import { StorePlan } from '../support/from-template';
 import { LambdaRuntime } from '../support/lambda-runtime';
 import { mulberry32 } from '../support/latency';
-import { LocalStore, startLocalStore } from '../support/local-store';
-import { VersionedS3Server } from '../support/versioned-s3-server';
+import { LOCAL_S3_SERVERS, LocalStore, startLocalStore } from '../support/local-store';
+import { MOTO_FIRST_START_TIMEOUT_MS } from '../support/moto';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
 const WRITERS = 8;
@@ -45,10 +46,9 @@ interface Stats {
   readErrors: string[];
 }
 
-describe('concurrent writers and readers', () => {
+describe.each(LOCAL_S3_SERVERS)('concurrent writers and readers (S3: %s)', (s3Server) => {
   let local: LocalStore;
   let ddb: DynamoDbLocal;
-  let s3server: VersionedS3Server;
   let dynamodb: DynamoDBClient;
   let s3: S3Client;
   let plan: StorePlan;
@@ -56,16 +56,16 @@ describe('concurrent writers and readers', () => {
   let store: SplitStoreClient;
 
   beforeAll(async () => {
-    local = await startLocalStore({ namePrefix: 'concurrency' });
-    ({ ddb, s3server, dynamodb, s3, plan } = local);
+    local = await startLocalStore({ namePrefix: 'concurrency', s3Server });
+    ({ ddb, dynamodb, s3, plan } = local);
     store = new SplitStoreClient({ config: local.config, dynamodb, s3, log: () => undefined });
     readers = await Promise.all([0, 1].map((i) => LambdaRuntime.start({
       bundle: BUNDLE,
       environment: plan.environment,
-      endpoints: { dynamodb: ddb.endpoint, s3: s3server.endpoint },
+      endpoints: { dynamodb: ddb.endpoint, s3: local.s3Endpoint },
       functionName: `reader-${i}`,
     })));
-  });
+  }, MOTO_FIRST_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await Promise.all((readers ?? []).map((r) => r.stop()));
@@ -207,7 +207,7 @@ describe('concurrent writers and readers', () => {
     };
     // The report the issue asks for: torn reads as a count.
     // eslint-disable-next-line no-console
-    console.log(`concurrency e2e: ${JSON.stringify(summary)}`);
+    console.log(`concurrency e2e (S3: ${s3Server}): ${JSON.stringify(summary)}`);
 
     expect(stats.tornReads).toEqual([]);
     expect(stats.partErrors).toEqual([]);
