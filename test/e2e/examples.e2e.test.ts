@@ -13,6 +13,7 @@ import { INVOICE_PARTS } from '../../examples/invoices/invoices';
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
 import { createStoreFromTemplate } from '../support/from-template';
 import { LambdaRuntime } from '../support/lambda-runtime';
+import { isRunning } from '../support/server-process';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -155,13 +156,4 @@ function inDependencyOrder(resources: Array<[string, any]>): Array<[string, any]
     }
   }
   return ordered;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

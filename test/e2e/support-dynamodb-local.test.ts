@@ -5,15 +5,7 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, 
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
 import { LatencyInjector } from '../support/latency';
 import { LatencyProxy } from '../support/latency-proxy';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isRunning } from '../support/server-process';
 
 /** One turn of the event loop's I/O phase (setImmediate is not faked). */
 const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -47,7 +39,7 @@ describe('DynamoDB Local', () => {
 
   test('answers on a loopback endpoint with the process id it runs under', async () => {
     expect(ddb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(isAlive(ddb.pid)).toBe(true);
+    expect(isRunning(ddb.pid)).toBe(true);
     const tables = await direct.send(new ListTablesCommand({}));
     expect(tables.TableNames).toContain('items');
   });
@@ -122,9 +114,9 @@ describe('LatencyInjector', () => {
 describe('DynamoDB Local lifecycle', () => {
   test('stop() ends the process; a second stop() is harmless', async () => {
     const ddb = await startDynamoDbLocal();
-    expect(isAlive(ddb.pid)).toBe(true);
+    expect(isRunning(ddb.pid)).toBe(true);
     await ddb.stop();
-    expect(isAlive(ddb.pid)).toBe(false);
+    expect(isRunning(ddb.pid)).toBe(false);
     await ddb.stop();
   });
 

@@ -84,6 +84,16 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   };
 }
 
+/** Whether a process with this id exists (signal 0 checks without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function running(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
