@@ -36,9 +36,10 @@ fi
 rm -rf "$venv"
 "$python" -m venv "$venv" >&2
 # --require-hashes: every distribution must match a pinned sha256; --no-deps: the file lists
-# the whole tree, nothing is resolved at install time.
+# the whole tree, nothing is resolved at install time; --no-compile: Python compiles what moto
+# imports when it first starts, not every module of every package now.
 if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --require-hashes --no-deps -r "$requirements" >&2; then
+    --require-hashes --no-deps --no-compile -r "$requirements" >&2; then
   rm -rf "$venv"
   echo "setup-moto: pip could not install $requirements (see above)" >&2
   exit 1

@@ -68,8 +68,8 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
     command: executable,
     args: ['-H', LOOPBACK, '-p', String(port)],
     cwd: ROOT,
-    // Python writes no bytecode into the venv at run time, and no proxy is ever consulted.
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', NO_PROXY: '*' },
+    // No proxy is ever consulted. (The first start writes moto's bytecode into the venv.)
+    env: { ...process.env, NO_PROXY: '*' },
     ready: () => httpAnswers(`${endpoint}/moto-api/`),
     startTimeoutMs: options.startTimeoutMs ?? 60_000,
   });
