@@ -19,7 +19,7 @@ import { AttributeType } from 'aws-cdk-lib/aws-dynamodb';
 import { DynamoDbLocal } from '../support/dynamodb-local';
 import { StorePlan } from '../support/from-template';
 import { LambdaRuntime, UrlResponse } from '../support/lambda-runtime';
-import { LOCAL_S3_SERVERS, LocalStore, startLocalStore } from '../support/local-store';
+import { LOCAL_S3_SERVERS, LocalStore, OUT_OF_REACH_MS, PATIENT_READER_ENVIRONMENT, startLocalStore } from '../support/local-store';
 import { MOTO_FIRST_START_TIMEOUT_MS } from '../support/moto';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
@@ -56,7 +56,9 @@ describe.each(LOCAL_S3_SERVERS)('reference reader bundle, end to end (S3: %s)', 
     ({ ddb, dynamodb, s3, plan } = local);
     reader = await LambdaRuntime.start({
       bundle: BUNDLE,
-      environment: plan.environment,
+      // The time guards out of reach: a slow machine makes these tests slower, not red.
+      environment: { ...plan.environment, ...PATIENT_READER_ENVIRONMENT },
+      timeoutMs: 2 * OUT_OF_REACH_MS,
       endpoints: { dynamodb: ddb.endpoint, s3: local.s3Endpoint },
       functionName: 'reader',
     });

@@ -32,6 +32,20 @@ export interface LocalStoreOptions {
   readonly s3Server?: LocalS3Server;
 }
 
+/**
+ * The product's wall-clock guards (a split read's per-part timeout, a writer's deadline, the
+ * function timeout) set out of reach, for suites about correctness: on a loaded machine a
+ * slow answer must make such a test slower, never turn into a part error or a 503. (Tests
+ * of the guards themselves set their own values, with fake timers.)
+ */
+export const OUT_OF_REACH_MS = 600_000;
+
+/** {@link OUT_OF_REACH_MS} as the reader's environment sets it. */
+export const PATIENT_READER_ENVIRONMENT: Readonly<Record<string, string>> = {
+  SPLIT_STORE_PART_TIMEOUT_MS: String(OUT_OF_REACH_MS),
+  SPLIT_STORE_WRITER_DEADLINE_MS: String(OUT_OF_REACH_MS),
+};
+
 /** The S3 servers a local store can run on. */
 export type LocalS3Server = 'versioned' | 'moto';
 
