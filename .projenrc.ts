@@ -82,8 +82,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
+  gitignore: [
+    'cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*',
+    // Downloaded tools and project-local virtual environments (scripts/python-client.sh), and Python caches.
+    '.tools/', '__pycache__/', '.pytest_cache/', '.mypy_cache/',
+  ],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/', '/clients/', '/scripts/'] },
   tsconfigDev: {
     compilerOptions: {
       // The example imports the package by name, as a user would: the public entry point.
@@ -148,6 +152,14 @@ project.testTask.prependSpawn(typecheck);
 
 // The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
 project.testTask.prependSpawn(project.bundler.bundleTask);
+
+// ---- The Python client (clients/python): its own pinned venv under .tools/, mypy --strict,
+// pytest (the shared conformance vectors of protocol/vectors/ included), the wheel built and
+// installed into a fresh venv. Not part of `test`: it needs Python, not Node.
+project.addTask('test:python-client', {
+  description: 'Python client: pinned venv in .tools/venv-python-client, mypy --strict, pytest, wheel build and install check',
+  exec: 'bash scripts/python-client.sh',
+});
 
 // ---- The demo (issue 4): the invoices example end to end on this machine, no AWS account.
 const demo = project.addTask('demo', {

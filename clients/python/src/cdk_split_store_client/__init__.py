@@ -1,0 +1,58 @@
+"""Read and write a cdk-split-store from Python: index rows in DynamoDB, parts in a versioned
+S3 bucket, following the split-store protocol (docs/PROTOCOL.md of cdk-split-store)."""
+
+from .config import IndexConfig, KeyAttribute, StoreConfig
+from .errors import (
+    CommitOutcomeUnknownError,
+    ConfigurationError,
+    ConflictError,
+    DeadlineExceededError,
+    NotFoundError,
+    SplitStoreError,
+    UnavailableError,
+    UnsupportedRowError,
+    ValidationError,
+)
+from .models import (
+    IndexEvent,
+    IndexRow,
+    Item,
+    ItemKey,
+    KeyValue,
+    Page,
+    Part,
+    PartErrorCode,
+    PartErrorEvent,
+    PartEvent,
+    PartPin,
+    PresignedUrl,
+    ReadEvent,
+)
+
+__all__ = [
+    "CommitOutcomeUnknownError",
+    "ConfigurationError",
+    "ConflictError",
+    "DeadlineExceededError",
+    "IndexConfig",
+    "IndexEvent",
+    "IndexRow",
+    "Item",
+    "ItemKey",
+    "KeyAttribute",
+    "KeyValue",
+    "NotFoundError",
+    "Page",
+    "Part",
+    "PartErrorCode",
+    "PartErrorEvent",
+    "PartEvent",
+    "PartPin",
+    "PresignedUrl",
+    "ReadEvent",
+    "SplitStoreError",
+    "StoreConfig",
+    "UnavailableError",
+    "UnsupportedRowError",
+    "ValidationError",
+]

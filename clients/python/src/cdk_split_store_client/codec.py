@@ -1,0 +1,220 @@
+"""Index rows to and from DynamoDB items (docs/PROTOCOL.md section 3).
+
+A row is the application's attributes (key attributes included) plus reserved attributes,
+among them ``_parts``: part name to pin, a map ``{v: S VersionId, e: S ETag, s: N size, t: S
+content type}``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, TypeGuard, cast
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+from ._limits import LIMITS, matches
+from .config import StoreConfig
+from .errors import UnsupportedRowError, ValidationError
+from .keys import render_key_value, validate_key
+from .models import IndexRow, KeyValue, PartPin
+
+AttributeValue = dict[str, Any]
+"""A DynamoDB attribute value in the low-level client's form (``{"S": "x"}``, ``{"N": "1"}``...)."""
+
+Item = dict[str, AttributeValue]
+"""A DynamoDB item in the low-level client's form."""
+
+REVISION_ATTRIBUTE = "_rev"
+PARTS_ATTRIBUTE = "_parts"
+PROTOCOL_ATTRIBUTE = "_proto"
+
+RESERVED_ATTRIBUTES: tuple[str, ...] = (REVISION_ATTRIBUTE, PARTS_ATTRIBUTE, PROTOCOL_ATTRIBUTE)
+"""Attribute names an application may not use."""
+
+READABLE_PROTOCOL_VERSIONS: frozenset[str] = frozenset({"1"})
+"""Values of ``_proto`` this client reads (a row without ``_proto`` is version 1)."""
+
+_PIN_VERSION_ID, _PIN_ETAG, _PIN_SIZE, _PIN_CONTENT_TYPE = "v", "e", "s", "t"
+
+_DIGITS = re.compile("[0-9]+")
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_dynamodb(value: Any, path: str) -> Any:
+    """Floats become Decimals (boto3 refuses floats); everything else is checked by boto3."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"attribute {path} is {value!r}: DynamoDB numbers must be finite")
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {k: _to_dynamodb(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamodb(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        return {_to_dynamodb(v, path) for v in value}
+    return value
+
+
+def marshal_attributes(attributes: object) -> Item:
+    """The DynamoDB form of application attributes; refuses reserved names and values DynamoDB
+    cannot store (:class:`ValidationError`)."""
+    if not isinstance(attributes, Mapping):
+        raise ValidationError("attributes must be a mapping of attribute name to value")
+    item: Item = {}
+    for name, value in attributes.items():
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"attribute names must be non-empty strings, got {name!r}")
+        if name in RESERVED_ATTRIBUTES:
+            raise ValidationError(
+                f'attribute name "{name}" is reserved by cdk-split-store (reserved: {", ".join(RESERVED_ATTRIBUTES)}); '
+                "rename the attribute"
+            )
+        try:
+            item[name] = cast(AttributeValue, _serializer.serialize(_to_dynamodb(value, name)))
+        except (TypeError, ValueError, ArithmeticError) as e:
+            raise ValidationError(f'attribute "{name}" cannot be stored in DynamoDB: {e}') from None
+    return item
+
+
+def _from_dynamodb(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, Binary):
+        return bytes(cast(Any, value))  # the stubs type Binary.__bytes__ as returning str
+    if isinstance(value, dict):
+        return {k: _from_dynamodb(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamodb(v) for v in value]
+    if isinstance(value, set):
+        return {_from_dynamodb(v) for v in value}
+    return value
+
+
+def unmarshal_attributes(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """Application attributes from their DynamoDB form: integral numbers as ``int``, other numbers
+    as ``Decimal`` (exact), binary as ``bytes``."""
+    return {name: _from_dynamodb(_deserializer.deserialize(cast(Any, value))) for name, value in item.items()}
+
+
+def merge_key_into_attributes(config: StoreConfig, key: Mapping[str, KeyValue], attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes with the key attributes set; refuses a key attribute that differs from the key."""
+    for attribute in config.key_attributes:
+        value = attributes.get(attribute.name)
+        if value is not None and value != key[attribute.name]:
+            raise ValidationError(
+                f'attribute "{attribute.name}" is a key attribute and differs from the item key '
+                f"({value!r} vs {key[attribute.name]!r}); omit it or make it equal"
+            )
+    return {**attributes, **key}
+
+
+def marshal_key(config: StoreConfig, key: Mapping[str, KeyValue]) -> Item:
+    """The DynamoDB key of an item (numbers in their canonical rendering)."""
+    return {a.name: {a.type: render_key_value(key[a.name])} for a in config.key_attributes}
+
+
+def encode_pin(pin: PartPin) -> AttributeValue:
+    """A pin as its DynamoDB map."""
+    return {
+        "M": {
+            _PIN_VERSION_ID: {"S": pin.version_id},
+            _PIN_ETAG: {"S": pin.etag},
+            _PIN_SIZE: {"N": str(pin.size)},
+            _PIN_CONTENT_TYPE: {"S": pin.content_type},
+        }
+    }
+
+
+def encode_pins(parts: Mapping[str, PartPin]) -> AttributeValue:
+    """All pins as the ``_parts`` map."""
+    return {"M": {name: encode_pin(pin) for name, pin in parts.items()}}
+
+
+def _is_digits(text: object) -> TypeGuard[str]:
+    return isinstance(text, str) and _DIGITS.fullmatch(text) is not None
+
+
+def _field(fields: Mapping[str, Any], name: str, kind: str) -> str | None:
+    value = fields.get(name)
+    text = value.get(kind) if isinstance(value, dict) else None
+    return text if isinstance(text, str) else None
+
+
+def _decode_pin(name: str, value: Any) -> PartPin:
+    fields = value.get("M") if isinstance(value, dict) else None
+    if isinstance(fields, dict):
+        version_id = _field(fields, _PIN_VERSION_ID, "S")
+        etag = _field(fields, _PIN_ETAG, "S")
+        size = _field(fields, _PIN_SIZE, "N")
+        content_type = _field(fields, _PIN_CONTENT_TYPE, "S")
+        if version_id is not None and etag is not None and content_type is not None and _is_digits(size):
+            return PartPin(version_id=version_id, etag=etag, size=int(size), content_type=content_type)
+    raise UnsupportedRowError(f'malformed pin for part "{name}" in {PARTS_ATTRIBUTE}: expected M {{v:S, e:S, s:N, t:S}}')
+
+
+def _decode_key_value(attribute_type: str, value: Any) -> KeyValue | None:
+    if not isinstance(value, dict):
+        return None
+    text = value.get(attribute_type)
+    if not isinstance(text, str) or not text:
+        return None
+    if attribute_type == "S":
+        return text
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    # Integers exactly (a key no double holds then fails when a part key is derived from it).
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def decode_row(config: StoreConfig, item: Mapping[str, AttributeValue]) -> IndexRow:
+    """An index row from its DynamoDB item. Refuses (:class:`UnsupportedRowError`) a row of a
+    protocol version this client does not read, or one that is not a store row."""
+    proto = item.get(PROTOCOL_ATTRIBUTE)
+    if proto is not None and (not isinstance(proto, dict) or proto.get("N") not in READABLE_PROTOCOL_VERSIONS):
+        written_by = proto.get("N") if isinstance(proto, dict) else proto
+        raise UnsupportedRowError(
+            f"row was written by protocol version {written_by} (attribute {PROTOCOL_ATTRIBUTE}); "
+            f"this client reads versions {', '.join(sorted(READABLE_PROTOCOL_VERSIONS))}: upgrade cdk-split-store-client"
+        )
+    revision_value = item.get(REVISION_ATTRIBUTE)
+    revision_text = revision_value.get("N") if isinstance(revision_value, dict) else None
+    if not _is_digits(revision_text):
+        raise UnsupportedRowError(f"row has no valid {REVISION_ATTRIBUTE} (N): not written by cdk-split-store?")
+    revision = int(revision_text)
+    pins_value = item.get(PARTS_ATTRIBUTE, {"M": {}})
+    pins_map = pins_value.get("M") if isinstance(pins_value, dict) else None
+    if not isinstance(pins_map, dict):
+        raise UnsupportedRowError(f"row has a {PARTS_ATTRIBUTE} that is not a map (M)")
+    parts: dict[str, PartPin] = {}
+    for name, value in pins_map.items():
+        if not matches(LIMITS.part_name_pattern, name):
+            raise UnsupportedRowError(f"row pins an invalid part name {name!r}")
+        parts[name] = _decode_pin(name, value)
+    key: dict[str, KeyValue] = {}
+    for attribute in config.key_attributes:
+        decoded = _decode_key_value(attribute.type, item.get(attribute.name))
+        if decoded is None:
+            raise UnsupportedRowError(f'row has no key attribute "{attribute.name}" of type {attribute.type}')
+        key[attribute.name] = decoded
+    user = {name: value for name, value in item.items() if name not in RESERVED_ATTRIBUTES}
+    return IndexRow(key=key, attributes=unmarshal_attributes(user), revision=revision, parts=parts)
+
+
+def encode_row(config: StoreConfig, row: IndexRow) -> Item:
+    """The DynamoDB item of a row (protocol version 1 layout)."""
+    key = validate_key(config, row.key)
+    if isinstance(row.revision, bool) or not isinstance(row.revision, int) or row.revision < 1:
+        raise ValidationError(f"revision must be a positive integer, got {row.revision!r}")
+    item = marshal_attributes(merge_key_into_attributes(config, key, row.attributes))
+    item.update(marshal_key(config, key))
+    item[REVISION_ATTRIBUTE] = {"N": str(row.revision)}
+    item[PARTS_ATTRIBUTE] = encode_pins(row.parts)
+    return item
