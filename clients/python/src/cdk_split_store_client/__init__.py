@@ -1,6 +1,8 @@
 """Read and write a cdk-split-store from Python: index rows in DynamoDB, parts in a versioned
 S3 bucket, following the split-store protocol (docs/PROTOCOL.md of cdk-split-store)."""
 
+from ._aws import Timeouts
+from .client import SplitStoreClient
 from .config import IndexConfig, KeyAttribute, StoreConfig
 from .errors import (
     CommitOutcomeUnknownError,
@@ -28,11 +30,13 @@ from .models import (
     PresignedUrl,
     ReadEvent,
 )
+from .read import DanglingPointer
 
 __all__ = [
     "CommitOutcomeUnknownError",
     "ConfigurationError",
     "ConflictError",
+    "DanglingPointer",
     "DeadlineExceededError",
     "IndexConfig",
     "IndexEvent",
@@ -50,8 +54,10 @@ __all__ = [
     "PartPin",
     "PresignedUrl",
     "ReadEvent",
+    "SplitStoreClient",
     "SplitStoreError",
     "StoreConfig",
+    "Timeouts",
     "UnavailableError",
     "UnsupportedRowError",
     "ValidationError",
