@@ -28,6 +28,7 @@ from .models import (
     PartEvent,
     PartPin,
     PresignedUrl,
+    PutResult,
     ReadEvent,
 )
 from .read import DanglingPointer
@@ -53,6 +54,7 @@ __all__ = [
     "PartEvent",
     "PartPin",
     "PresignedUrl",
+    "PutResult",
     "ReadEvent",
     "SplitStoreClient",
     "SplitStoreError",

@@ -14,19 +14,29 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
+MAX_REQUEST_TIMEOUT = 20.0
+"""Longest per-request timeout, seconds: a commit attempt must end well inside the reconciler's
+30 s margin after the writer deadline."""
+
+
 @dataclass(frozen=True)
 class Timeouts:
-    """Timeouts of every DynamoDB and S3 request, in seconds (botocore's ``connect_timeout`` and
-    ``read_timeout``). A commit that times out is an ambiguous commit, never a retried one."""
+    """Per-request timeouts, in seconds (botocore's ``connect_timeout`` and ``read_timeout``, the
+    latter per socket read). A commit that times out is an ambiguous commit, never a retried one.
+    Split reads also bound each part by their ``part_timeout``."""
 
+    dynamodb: float = 5.0
+    s3: float = 10.0
     connect: float = 3.0
-    read: float = 10.0
 
     def __post_init__(self) -> None:
-        for name in ("connect", "read"):
+        for name in ("dynamodb", "s3", "connect"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 60:
-                raise ConfigurationError(f"Timeouts.{name} must be a number of seconds in (0, 60], got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_REQUEST_TIMEOUT:
+                raise ConfigurationError(
+                    f"Timeouts.{name} must be a number of seconds in (0, {MAX_REQUEST_TIMEOUT:g}], got {value!r}: "
+                    "a commit attempt must end well inside the reconciler's 30 s margin after the writer deadline"
+                )
 
 
 COMMIT_RETRIES: Any = {"mode": "standard", "total_max_attempts": 1}
@@ -35,9 +45,9 @@ retries, not attempts (``max_attempts: 1`` sends up to two requests); ``total_ma
 counts them all."""
 
 
-def client_config(timeouts: Timeouts, base: Config | None = None, *, commit: bool = False) -> Config:
-    """A botocore config with the timeouts (and, for the commit client, no automatic retry)."""
-    config = Config(connect_timeout=timeouts.connect, read_timeout=timeouts.read)
+def client_config(connect: float, read: float, base: Config | None = None, *, commit: bool = False) -> Config:
+    """A botocore config with these timeouts (and, for the commit client, no automatic retry)."""
+    config = Config(connect_timeout=connect, read_timeout=read)
     if commit:
         config = config.merge(Config(retries=COMMIT_RETRIES.copy()))
     return config if base is None else base.merge(config)

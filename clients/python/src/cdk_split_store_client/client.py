@@ -14,11 +14,27 @@ from botocore.config import Config
 from . import listing
 from ._aws import Timeouts, check_commit_client, client_config, error_code
 from ._limits import LIMITS
-from .codec import decode_row, marshal_key
+from .codec import Item as DynamoDBItem
+from .codec import LiveRow, decode_state, marshal_key
+from .commit import Writer
 from .config import StoreConfig
-from .errors import ConfigurationError, NotFoundError, UnavailableError, ValidationError
+from .errors import ConfigurationError, NotFoundError, UnavailableError, UnsupportedRowError, ValidationError
 from .keys import part_key, validate_key, validate_part_name
-from .models import IndexEvent, IndexRow, Item, ItemKey, KeyValue, Page, PartErrorEvent, PartEvent, PresignedUrl, ReadEvent
+from .models import (
+    IndexEvent,
+    IndexRow,
+    Item,
+    ItemKey,
+    KeyValue,
+    Page,
+    Part,
+    PartErrorEvent,
+    PartEvent,
+    PresignedUrl,
+    PutResult,
+    ReadEvent,
+)
+from .write import check_revision, delete_spec, put_spec, update_parts_spec
 from .read import DanglingPointer, SplitRead
 
 if TYPE_CHECKING:
@@ -66,19 +82,22 @@ class SplitStoreClient:
             session = session or boto3.session.Session()
         if s3_client is None:
             assert session is not None
-            s3_client = session.client(
-                "s3", config=client_config(self.timeouts, boto_config).merge(Config(signature_version="s3v4"))
-            )
+            s3_config = client_config(self.timeouts.connect, self.timeouts.s3, boto_config)
+            s3_client = session.client("s3", config=s3_config.merge(Config(signature_version="s3v4")))
         if dynamodb_client is None:
             assert session is not None
-            dynamodb_client = session.client("dynamodb", config=client_config(self.timeouts, boto_config))
+            dynamodb_client = session.client(
+                "dynamodb", config=client_config(self.timeouts.connect, self.timeouts.dynamodb, boto_config)
+            )
         if commit_client is None:
             assert session is not None
-            commit_client = session.client("dynamodb", config=client_config(self.timeouts, boto_config, commit=True))
+            commit_client = session.client(
+                "dynamodb", config=client_config(self.timeouts.connect, self.timeouts.dynamodb, boto_config, commit=True)
+            )
         check_commit_client(commit_client)
         self._s3 = s3_client
         self._dynamodb = dynamodb_client
-        self._commit = commit_client
+        self._writer = Writer(config, s3=s3_client, dynamodb=dynamodb_client, commit=commit_client)
         self._on_dangling_pointer = on_dangling_pointer
         self._lock = threading.Lock()
         self.dangling_pointers = 0
@@ -201,7 +220,78 @@ class SplitStoreClient:
         request = listing.ListRequest.build(self.config, partition_value, index, limit, cursor, ascending)
         return listing.pages(self._dynamodb, self.config, request, cursor)
 
+    # ------------------------------------------------------------------------------ writes
+
+    def put(
+        self,
+        key: ItemKey,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        parts: Mapping[str, Part] | None = None,
+        expected_revision: int | None = None,
+        create: bool = False,
+    ) -> PutResult:
+        """Writes a whole item: exactly these attributes and parts (parts the previous row pinned
+        and that are not named are retired).
+
+        ``create=True`` commits only if the item does not exist; ``expected_revision`` only if
+        the item is at that revision; with neither the put is unconditional (last writer wins),
+        and starts again from its read, a few times, when another writer commits in between.
+
+        Raises :class:`ConflictError` (nothing committed, none of its versions left current),
+        :class:`CommitOutcomeUnknownError` (re-read the item: the store is consistent either
+        way), :class:`UnavailableError`, :class:`ValidationError` (nothing sent).
+        """
+        normalized = validate_key(self.config, key)
+        if not isinstance(create, bool):
+            raise ValidationError(f"create must be a boolean, got {create!r}")
+        spec = put_spec(self.config, normalized, attributes or {}, parts or {}, check_revision(expected_revision), create)
+        landed = self._writer.run(spec)
+        row = self._committed(landed.item)
+        return PutResult(row.key, row.attributes, row.revision, row.parts, created=not isinstance(landed.state, LiveRow))
+
+    def create(
+        self, key: ItemKey, *, attributes: Mapping[str, Any] | None = None, parts: Mapping[str, Part] | None = None
+    ) -> PutResult:
+        """Creates an item: :meth:`put` with ``create=True`` (a :class:`ConflictError` if it exists)."""
+        return self.put(key, attributes=attributes, parts=parts, create=True)
+
+    def update_parts(
+        self,
+        key: ItemKey,
+        *,
+        parts: Mapping[str, Part] | None = None,
+        remove_parts: Sequence[str] = (),
+        attributes: Mapping[str, Any] | None = None,
+        expected_revision: int | None = None,
+    ) -> IndexRow:
+        """Writes some parts, removes others and merges attributes into an existing item,
+        keeping the pins of the parts it does not name. Commits only if the item is still in the
+        state it read (and at ``expected_revision`` if given): a concurrent writer makes it a
+        :class:`ConflictError`, never a lost update. :class:`NotFoundError` if it does not exist."""
+        normalized = validate_key(self.config, key)
+        spec = update_parts_spec(
+            self.config, normalized, parts or {}, remove_parts, attributes or {}, check_revision(expected_revision)
+        )
+        return self._committed(self._writer.run(spec).item)
+
+    def delete(self, key: ItemKey, *, expected_revision: int | None = None) -> IndexRow:
+        """Deletes an item and returns the deleted row. Its row becomes a tombstone (so its
+        revisions go on if it is created again) and its parts get delete markers (the pinned
+        versions stay for the retention window). :class:`NotFoundError` if it does not exist,
+        :class:`ConflictError` if it is not at ``expected_revision``."""
+        normalized = validate_key(self.config, key)
+        landed = self._writer.run(delete_spec(self.config, normalized, check_revision(expected_revision)))
+        assert isinstance(landed.state, LiveRow)  # the delete's precondition
+        return landed.state.row
+
     # ------------------------------------------------------------------------------ helpers
+
+    def _committed(self, item: DynamoDBItem) -> IndexRow:
+        state = decode_state(self.config, item)
+        if not isinstance(state, LiveRow):
+            raise UnsupportedRowError("the committed row is not a live row")
+        return state.row
 
     def _dangling_pointer(self, pointer: DanglingPointer) -> None:
         with self._lock:
@@ -214,7 +304,7 @@ class SplitStoreClient:
                 logger.exception("on_dangling_pointer callback failed")
 
     def _read_row(self, key: Mapping[str, KeyValue], operation: str) -> IndexRow | None:
-        """Consistent GetItem, decoded; None when there is no row."""
+        """Consistent GetItem, decoded; None when the item does not exist (no row, or a tombstone)."""
         try:
             out = self._dynamodb.get_item(
                 TableName=self.config.table_name, Key=marshal_key(self.config, key), ConsistentRead=True
@@ -222,7 +312,8 @@ class SplitStoreClient:
         except Exception as e:
             raise UnavailableError(f"DynamoDB {operation} failed ({error_code(e)}); retry the request") from e
         item: Any = out.get("Item")
-        return None if item is None else decode_row(self.config, item)
+        state = decode_state(self.config, item)
+        return state.row if isinstance(state, LiveRow) else None
 
 
 def _milliseconds(seconds: object) -> float:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeGuard, cast
+from typing import Any, TypeGuard, Union, cast
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
@@ -28,14 +29,27 @@ Item = dict[str, AttributeValue]
 """A DynamoDB item in the low-level client's form."""
 
 REVISION_ATTRIBUTE = "_rev"
+"""Revision (N): 1 after the first create of a key, +1 on every commit, for ever (deletes included)."""
 PARTS_ATTRIBUTE = "_parts"
+"""Part name to pin (M); absent on a tombstone."""
 PROTOCOL_ATTRIBUTE = "_proto"
+"""Protocol version (N): ``2`` on every row this client writes; absent on a version 1 row."""
+TOKEN_ATTRIBUTE = "_tok"
+"""The unique token of the commit that wrote the row's state (S, version 2)."""
+DELETED_ATTRIBUTE = "_del"
+"""``true`` (BOOL) on a tombstone, the state a delete leaves (version 2)."""
 
-RESERVED_ATTRIBUTES: tuple[str, ...] = (REVISION_ATTRIBUTE, PARTS_ATTRIBUTE, PROTOCOL_ATTRIBUTE)
+RESERVED_ATTRIBUTES: tuple[str, ...] = (
+    REVISION_ATTRIBUTE,
+    PARTS_ATTRIBUTE,
+    PROTOCOL_ATTRIBUTE,
+    TOKEN_ATTRIBUTE,
+    DELETED_ATTRIBUTE,
+)
 """Attribute names an application may not use."""
 
-READABLE_PROTOCOL_VERSIONS: frozenset[str] = frozenset({"1"})
-"""Values of ``_proto`` this client reads (a row without ``_proto`` is version 1)."""
+PROTOCOL_VERSION = 2
+"""The protocol version this client writes. It reads version 1 rows too."""
 
 _PIN_VERSION_ID, _PIN_ETAG, _PIN_SIZE, _PIN_CONTENT_TYPE = "v", "e", "s", "t"
 
@@ -174,21 +188,94 @@ def _decode_key_value(attribute_type: str, value: Any) -> KeyValue | None:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def decode_row(config: StoreConfig, item: Mapping[str, AttributeValue]) -> IndexRow:
-    """An index row from its DynamoDB item. Refuses (:class:`UnsupportedRowError`) a row of a
-    protocol version this client does not read, or one that is not a store row."""
+@dataclass(frozen=True)
+class NoRow:
+    """The key has no row: it never existed (or its row was removed by hand)."""
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """The key was deleted; its revisions go on from here."""
+
+    revision: int
+    token: str
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """The key has a row: ``token`` is None on a version 1 row."""
+
+    revision: int
+    token: str | None
+    row: IndexRow
+    item: Item
+
+
+RowState = Union[NoRow, Tombstone, LiveRow]
+"""The state of a key as a writer reads it before it commits."""
+
+
+def _protocol_of(item: Mapping[str, Any]) -> int:
     proto = item.get(PROTOCOL_ATTRIBUTE)
-    if proto is not None and (not isinstance(proto, dict) or proto.get("N") not in READABLE_PROTOCOL_VERSIONS):
-        written_by = proto.get("N") if isinstance(proto, dict) else proto
-        raise UnsupportedRowError(
-            f"row was written by protocol version {written_by} (attribute {PROTOCOL_ATTRIBUTE}); "
-            f"this client reads versions {', '.join(sorted(READABLE_PROTOCOL_VERSIONS))}: upgrade cdk-split-store-client"
-        )
-    revision_value = item.get(REVISION_ATTRIBUTE)
-    revision_text = revision_value.get("N") if isinstance(revision_value, dict) else None
-    if not _is_digits(revision_text):
+    version = proto.get("N") if isinstance(proto, dict) else None
+    if proto is None or version == "1":
+        for name in (TOKEN_ATTRIBUTE, DELETED_ATTRIBUTE):
+            if name in item:
+                raise UnsupportedRowError(
+                    f"row has no {PROTOCOL_ATTRIBUTE} (a protocol version 1 row) but has attribute {name}, which "
+                    "protocol version 2 reserves: rename that attribute before writing the row with cdk-split-store"
+                )
+        return 1
+    if version == str(PROTOCOL_VERSION):
+        return PROTOCOL_VERSION
+    raise UnsupportedRowError(
+        f"row was written by protocol version {version if version is not None else proto!r} (attribute {PROTOCOL_ATTRIBUTE}); "
+        f"this client reads versions 1 and {PROTOCOL_VERSION}: upgrade cdk-split-store-client"
+    )
+
+
+def _revision_of(item: Mapping[str, Any]) -> int:
+    value = item.get(REVISION_ATTRIBUTE)
+    text = value.get("N") if isinstance(value, dict) else None
+    if not _is_digits(text):
         raise UnsupportedRowError(f"row has no valid {REVISION_ATTRIBUTE} (N): not written by cdk-split-store?")
-    revision = int(revision_text)
+    return int(text)
+
+
+def decode_state(config: StoreConfig, item: Mapping[str, AttributeValue] | None) -> RowState:
+    """The state of a key from the item a consistent GetItem returned (None: no item).
+    Raises :class:`UnsupportedRowError` for a row this client must not interpret."""
+    if item is None:
+        return NoRow()
+    proto = _protocol_of(item)
+    revision = _revision_of(item)
+    if proto == 1:
+        return LiveRow(revision, None, _decode_live(config, item, revision), dict(item))
+    token_value = item.get(TOKEN_ATTRIBUTE)
+    token = token_value.get("S") if isinstance(token_value, dict) else None
+    if not isinstance(token, str) or not token:
+        raise UnsupportedRowError(f"protocol version 2 row without {TOKEN_ATTRIBUTE} (S)")
+    deleted = item.get(DELETED_ATTRIBUTE)
+    if deleted is not None:
+        if deleted != {"BOOL": True}:
+            raise UnsupportedRowError(f"{DELETED_ATTRIBUTE} must be BOOL true on a tombstone")
+        return Tombstone(revision, token)
+    return LiveRow(revision, token, _decode_live(config, item, revision), dict(item))
+
+
+def decode_row(config: StoreConfig, item: Mapping[str, AttributeValue]) -> IndexRow:
+    """A live index row from its DynamoDB item (version 1 or 2). Refuses
+    (:class:`UnsupportedRowError`) a row of another protocol version, a tombstone, or an item
+    that is not a store row."""
+    state = decode_state(config, item)
+    if not isinstance(state, LiveRow):
+        raise UnsupportedRowError("a tombstone (deleted item) is not a row")
+    return state.row
+
+
+def _decode_live(config: StoreConfig, item: Mapping[str, AttributeValue], revision: int) -> IndexRow:
+    if revision < 1:
+        raise UnsupportedRowError(f"row has {REVISION_ATTRIBUTE} {revision}: a live row starts at 1")
     pins_value = item.get(PARTS_ATTRIBUTE, {"M": {}})
     pins_map = pins_value.get("M") if isinstance(pins_value, dict) else None
     if not isinstance(pins_map, dict):
@@ -208,8 +295,36 @@ def decode_row(config: StoreConfig, item: Mapping[str, AttributeValue]) -> Index
     return IndexRow(key=key, attributes=unmarshal_attributes(user), revision=revision, parts=parts)
 
 
-def encode_row(config: StoreConfig, row: IndexRow) -> Item:
-    """The DynamoDB item of a row (protocol version 1 layout)."""
+@dataclass(frozen=True)
+class ObservedRow:
+    """What a writer needs of a row it finds after sending a commit: its revision and token,
+    read without decoding the rest (a row this client cannot decode is simply not ours)."""
+
+    revision: int | None
+    token: str | None
+
+
+def observe_row(item: Mapping[str, Any] | None) -> ObservedRow | None:
+    """The revision and token of an item (None: no item)."""
+    if item is None:
+        return None
+    revision_value = item.get(REVISION_ATTRIBUTE)
+    revision_text = revision_value.get("N") if isinstance(revision_value, dict) else None
+    token_value = item.get(TOKEN_ATTRIBUTE)
+    token = token_value.get("S") if isinstance(token_value, dict) else None
+    return ObservedRow(
+        revision=int(revision_text) if _is_digits(revision_text) else None,
+        token=token if isinstance(token, str) else None,
+    )
+
+
+def _version_attributes(token: str) -> Item:
+    return {TOKEN_ATTRIBUTE: {"S": token}, PROTOCOL_ATTRIBUTE: {"N": str(PROTOCOL_VERSION)}}
+
+
+def encode_row(config: StoreConfig, row: IndexRow, token: str | None = None) -> Item:
+    """The DynamoDB item of a row: with a commit token a version 2 row (``_tok``, ``_proto``),
+    without one a row as protocol version 1 wrote it."""
     key = validate_key(config, row.key)
     if isinstance(row.revision, bool) or not isinstance(row.revision, int) or row.revision < 1:
         raise ValidationError(f"revision must be a positive integer, got {row.revision!r}")
@@ -217,4 +332,15 @@ def encode_row(config: StoreConfig, row: IndexRow) -> Item:
     item.update(marshal_key(config, key))
     item[REVISION_ATTRIBUTE] = {"N": str(row.revision)}
     item[PARTS_ATTRIBUTE] = encode_pins(row.parts)
+    if token is not None:
+        item.update(_version_attributes(token))
+    return item
+
+
+def encode_tombstone(config: StoreConfig, key: Mapping[str, KeyValue], revision: int, token: str) -> Item:
+    """The item of a tombstone: the key, ``_rev``, ``_tok``, ``_proto`` and ``_del``, nothing else."""
+    item = marshal_key(config, key)
+    item[REVISION_ATTRIBUTE] = {"N": str(revision)}
+    item.update(_version_attributes(token))
+    item[DELETED_ATTRIBUTE] = {"BOOL": True}
     return item

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._aws import error_code
 from ._limits import LIMITS
-from .codec import AttributeValue, decode_row
+from .codec import DELETED_ATTRIBUTE, AttributeValue, LiveRow, decode_state
 from .config import KeyAttribute, StoreConfig
 from .cursor import decode_cursor, encode_cursor
 from .errors import UnavailableError, ValidationError
@@ -43,7 +43,14 @@ class ListRequest:
             raise ValidationError(f"ascending must be a boolean, got {ascending!r}")
         partition_key = config.partition_key
         cursor_attributes = list(config.key_attributes)
-        params: dict[str, Any] = {"TableName": config.table_name, "Limit": page_size}
+        # Tombstones are left out. DynamoDB filters after Limit, so a page may hold fewer rows
+        # than asked, even none, and still have a cursor.
+        params: dict[str, Any] = {
+            "TableName": config.table_name,
+            "Limit": page_size,
+            "FilterExpression": "attribute_not_exists(#del)",
+            "ExpressionAttributeNames": {"#del": DELETED_ATTRIBUTE},
+        }
         if index is not None:
             found = config.index(index)
             if found is None:
@@ -54,7 +61,7 @@ class ListRequest:
             cursor_attributes += [found.partition_key] + ([found.sort_key] if found.sort_key else [])
         if partition_value is not None:
             params["KeyConditionExpression"] = "#pk = :pk"
-            params["ExpressionAttributeNames"] = {"#pk": partition_key.name}
+            params["ExpressionAttributeNames"]["#pk"] = partition_key.name
             params["ExpressionAttributeValues"] = {":pk": _key_value(partition_key, partition_value)}
             params["ScanIndexForward"] = ascending
         if cursor is not None:
@@ -88,8 +95,9 @@ def fetch_page(dynamodb: DynamoDBClient, config: StoreConfig, request: ListReque
     except Exception as e:
         raise UnavailableError(f"DynamoDB {operation} failed ({error_code(e)}); retry the request") from e
     last = out.get("LastEvaluatedKey")
+    states = [decode_state(config, item) for item in out.get("Items", [])]
     return Page(
-        items=[decode_row(config, item) for item in out.get("Items", [])],
+        items=[state.row for state in states if isinstance(state, LiveRow)],
         cursor=encode_cursor(last) if last else None,
     )
 

@@ -38,9 +38,19 @@ class IndexRow:
     """The application's attributes, key attributes included, reserved attributes left out.
     Integral numbers are ``int``, other numbers ``decimal.Decimal``, binary values ``bytes``."""
     revision: int
-    """Revision of the item: grows by one with every committed write."""
+    """Revision of the item: 1 after its first create, +1 with every committed write. It never
+    repeats: a delete leaves a tombstone, so an item deleted at revision 4 and created again is at
+    revision 6, and an ``expected_revision`` from before the delete cannot match it."""
     parts: dict[str, PartPin] = field(default_factory=dict)
     """Part name to pin."""
+
+
+@dataclass(frozen=True)
+class PutResult(IndexRow):
+    """The row a put committed."""
+
+    created: bool = False
+    """True when the item did not exist before this put (never did, or was deleted)."""
 
 
 @dataclass(frozen=True)
