@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from typing import Any
 
 import pytest
 
-from cdk_split_store_client import SplitStoreError
-from cdk_split_store_client.codec import decode_row, marshal_attributes, merge_key_into_attributes
+from cdk_split_store_client import IndexRow, PartPin, SplitStoreError
+from cdk_split_store_client.codec import (
+    LiveRow,
+    NoRow,
+    Tombstone,
+    decode_row,
+    decode_state,
+    encode_row,
+    encode_tombstone,
+    marshal_attributes,
+    merge_key_into_attributes,
+)
 from cdk_split_store_client.cursor import decode_cursor, encode_cursor
 from cdk_split_store_client.keys import item_prefix, parse_part_key, part_key, validate_key
 
@@ -109,20 +118,50 @@ def _pin_json(pin: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("vector", ROWS, ids=ids(ROWS))
-def test_decode_row(vector: dict[str, Any]) -> None:
+def test_rows(vector: dict[str, Any]) -> None:
     config = store(vector["input"]["store"])
-    item = from_dynamodb_json(vector["input"]["item"])
     expected = vector["expected"]
-    if "error" in expected:
-        assert error_code(lambda: decode_row(config, item)) == expected["error"]
-        return
-    row = decode_row(config, item)
-    want = expected["row"]
-    assert row.key == want["key"]
-    assert all(not isinstance(v, float) or math.isfinite(v) for v in row.key.values())
-    assert row.revision == want["revision"]
-    assert {name: _pin_json(pin) for name, pin in row.parts.items()} == want["parts"]
-    assert to_comparable(marshal_attributes(row.attributes)) == to_comparable(from_dynamodb_json(want["attributes"]))
+    operation = vector["operation"]
+    if operation == "decodeRow":
+        item = from_dynamodb_json(vector["input"]["item"])
+        if "error" in expected:
+            assert error_code(lambda: decode_row(config, item)) == expected["error"]
+            return
+        row = decode_row(config, item)
+        want = expected["row"]
+        assert row.key == want["key"]
+        assert row.revision == want["revision"]
+        assert {name: _pin_json(pin) for name, pin in row.parts.items()} == want["parts"]
+        assert to_comparable(marshal_attributes(row.attributes)) == to_comparable(from_dynamodb_json(want["attributes"]))
+    elif operation == "decodeState":
+        raw = vector["input"]["item"]
+        item = None if raw is None else from_dynamodb_json(raw)
+        if "error" in expected:
+            assert error_code(lambda: decode_state(config, item)) == expected["error"]
+            return
+        state = decode_state(config, item)
+        kind = {NoRow: "none", Tombstone: "tombstone", LiveRow: "live"}[type(state)]
+        seen: dict[str, Any] = {"kind": kind}
+        if not isinstance(state, NoRow):
+            seen.update(revision=state.revision, token=state.token)
+        assert seen == expected["state"]
+    elif operation == "encodeRow":
+        raw_row = vector["input"]["row"]
+        row = IndexRow(
+            key=raw_row["key"],
+            attributes=raw_row["attributes"],
+            revision=raw_row["revision"],
+            parts={name: PartPin(p["versionId"], p["etag"], p["size"], p["contentType"]) for name, p in raw_row["parts"].items()},
+        )
+        if "error" in expected:
+            assert error_code(lambda: encode_row(config, row, vector["input"]["token"])) == expected["error"]
+            return
+        assert to_comparable(encode_row(config, row, vector["input"]["token"])) == to_comparable(from_dynamodb_json(expected["item"]))
+    else:
+        assert operation == "encodeTombstone"
+        given = vector["input"]
+        item = encode_tombstone(config, validate_key(config, given["key"]), given["revision"], given["token"])
+        assert to_comparable(item) == to_comparable(from_dynamodb_json(expected["item"]))
 
 
 @pytest.mark.parametrize("vector", ATTRIBUTES, ids=ids(ATTRIBUTES))
