@@ -17,7 +17,7 @@ from cdk_split_store_client.codec import (
     encode_row,
     encode_tombstone,
     marshal_attributes,
-    merge_key_into_attributes,
+    row_attributes,
 )
 from cdk_split_store_client.cursor import decode_cursor, encode_cursor
 from cdk_split_store_client.keys import item_prefix, parse_part_key, part_key, validate_key
@@ -172,7 +172,7 @@ def test_write_attributes(vector: dict[str, Any]) -> None:
     expected = vector["expected"]
 
     def marshal() -> dict[str, Any]:
-        return marshal_attributes(merge_key_into_attributes(config, key, attributes))
+        return row_attributes(config, key, attributes)
 
     if "error" in expected:
         assert error_code(marshal) == expected["error"]

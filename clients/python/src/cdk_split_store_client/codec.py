@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeGuard, Union, cast
 
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from ._limits import LIMITS, matches
 from .config import StoreConfig
 from .errors import UnsupportedRowError, ValidationError
-from .keys import render_key_value, validate_key
+from .keys import render_key_value, render_number, validate_key
 from .models import IndexRow, KeyValue, PartPin
 
 AttributeValue = dict[str, Any]
@@ -54,23 +54,52 @@ PROTOCOL_VERSION = 2
 _PIN_VERSION_ID, _PIN_ETAG, _PIN_SIZE, _PIN_CONTENT_TYPE = "v", "e", "s", "t"
 
 _DIGITS = re.compile("[0-9]+")
-_serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def _to_dynamodb(value: Any, path: str) -> Any:
-    """Floats become Decimals (boto3 refuses floats); everything else is checked by boto3."""
+def _marshal(value: Any, path: str) -> AttributeValue:
+    """One value in DynamoDB's attribute-value form. Numbers are written as JavaScript's
+    ``String(number)`` writes them (floats) or exactly (``int``, ``Decimal``)."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": _number(value, path)}
+    if isinstance(value, (bytes, bytearray, Binary)):
+        return {"B": bytes(cast(Any, value))}
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValidationError(f"attribute {path}: map keys must be strings, got {k!r}")
+            out[k] = _marshal(v, f"{path}.{k}")
+        return {"M": out}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_marshal(v, f"{path}[{i}]") for i, v in enumerate(value)]}
+    if isinstance(value, (set, frozenset)):
+        if not value:
+            raise ValidationError(f"attribute {path} is an empty set, which DynamoDB cannot store")
+        if all(isinstance(v, str) for v in value):
+            return {"SS": list(value)}
+        if all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in value):
+            return {"NS": [_number(v, path) for v in value]}
+        if all(isinstance(v, (bytes, bytearray, Binary)) for v in value):
+            return {"BS": [bytes(cast(Any, v)) for v in value]}
+        raise ValidationError(f"attribute {path} is a set that mixes types; DynamoDB sets hold strings, numbers or bytes")
+    raise ValidationError(f"attribute {path} has a value of type {type(value).__name__}, which DynamoDB cannot store")
+
+
+def _number(value: int | float | Decimal, path: str) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValidationError(f"attribute {path} is {value!r}: DynamoDB numbers must be finite")
-        return Decimal(repr(value))
-    if isinstance(value, Mapping):
-        return {k: _to_dynamodb(v, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_dynamodb(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, (set, frozenset)):
-        return {_to_dynamodb(v, path) for v in value}
-    return value
+        return render_number(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValidationError(f"attribute {path} is {value!r}: DynamoDB numbers must be finite")
+    return str(value)
 
 
 def marshal_attributes(attributes: object) -> Item:
@@ -87,10 +116,7 @@ def marshal_attributes(attributes: object) -> Item:
                 f'attribute name "{name}" is reserved by cdk-split-store (reserved: {", ".join(RESERVED_ATTRIBUTES)}); '
                 "rename the attribute"
             )
-        try:
-            item[name] = cast(AttributeValue, _serializer.serialize(_to_dynamodb(value, name)))
-        except (TypeError, ValueError, ArithmeticError) as e:
-            raise ValidationError(f'attribute "{name}" cannot be stored in DynamoDB: {e}') from None
+        item[name] = _marshal(value, name)
     return item
 
 
@@ -124,6 +150,15 @@ def merge_key_into_attributes(config: StoreConfig, key: Mapping[str, KeyValue], 
                 f"({value!r} vs {key[attribute.name]!r}); omit it or make it equal"
             )
     return {**attributes, **key}
+
+
+def row_attributes(config: StoreConfig, key: Mapping[str, KeyValue], attributes: Mapping[str, Any]) -> Item:
+    """The user part of a row a write commits: the attributes with the item key merged in (key
+    numbers in their canonical rendering). Refuses reserved names, a key attribute that differs
+    from the key, and values DynamoDB cannot store."""
+    item = marshal_attributes(merge_key_into_attributes(config, key, attributes))
+    item.update(marshal_key(config, key))
+    return item
 
 
 def marshal_key(config: StoreConfig, key: Mapping[str, KeyValue]) -> Item:
@@ -328,8 +363,7 @@ def encode_row(config: StoreConfig, row: IndexRow, token: str | None = None) -> 
     key = validate_key(config, row.key)
     if isinstance(row.revision, bool) or not isinstance(row.revision, int) or row.revision < 1:
         raise ValidationError(f"revision must be a positive integer, got {row.revision!r}")
-    item = marshal_attributes(merge_key_into_attributes(config, key, row.attributes))
-    item.update(marshal_key(config, key))
+    item = row_attributes(config, key, row.attributes)
     item[REVISION_ATTRIBUTE] = {"N": str(row.revision)}
     item[PARTS_ATTRIBUTE] = encode_pins(row.parts)
     if token is not None:

@@ -19,9 +19,8 @@ from .codec import (
     encode_pin,
     encode_pins,
     encode_tombstone,
-    marshal_attributes,
     marshal_key,
-    merge_key_into_attributes,
+    row_attributes,
 )
 from .commit import CommitRequest, PreparedPart, WriteSpec, next_revision, state_condition
 from .config import StoreConfig
@@ -80,8 +79,7 @@ def put_spec(
     row pinned and that are not named are retired."""
     if create and expected_revision is not None:
         raise ValidationError('create and expected_revision are exclusive: create means "the item does not exist"')
-    marshalled = marshal_attributes(merge_key_into_attributes(config, key, attributes))
-    marshalled.update(marshal_key(config, key))
+    marshalled = row_attributes(config, key, attributes)
     prepared = prepare_parts(config, key, parts)
     item = _describe(key)
     conditional_message = (
@@ -151,11 +149,7 @@ def update_parts_spec(
         if name in parts:
             raise ValidationError(f'part "{name}" is both written (parts) and removed (remove_parts); pick one')
     key_names = {a.name for a in config.key_attributes}
-    marshalled = {
-        name: value
-        for name, value in marshal_attributes(merge_key_into_attributes(config, key, attributes)).items()
-        if name not in key_names
-    }
+    marshalled = {name: value for name, value in row_attributes(config, key, attributes).items() if name not in key_names}
     prepared = prepare_parts(config, key, parts)
     if not prepared and not removing and not marshalled:
         raise ValidationError("nothing to update: give parts, remove_parts or attributes")
