@@ -20,6 +20,7 @@ import {
   MAX_PART_TIMEOUT_MS,
   MAX_PARTS_PER_WRITE,
   MAX_PRESIGN_EXPIRES_SECONDS,
+  UNCONDITIONAL_PUT_ATTEMPTS,
 } from '../../src/runtime/store';
 import { ItemKey, StoreError } from '../../src/runtime/types';
 
@@ -36,6 +37,9 @@ interface Vector {
 function load(file: string): Vector[] {
   return JSON.parse(readFileSync(join(VECTORS, file), 'utf8')).vectors;
 }
+
+/** The protocol version the runtime under test speaks. */
+const RUNTIME_PROTOCOL_VERSION: number = codec.PROTOCOL_VERSION;
 
 const stores: Record<string, any> = JSON.parse(readFileSync(join(VECTORS, 'stores.json'), 'utf8')).stores;
 
@@ -75,7 +79,6 @@ const KNOWN_DISAGREEMENTS: ReadonlyMap<string, string> = new Map([
  * Vectors of protocol version 2 (tokens, tombstones, `_proto` 2): a runtime that speaks
  * version 1 cannot pass them, so they run once the runtime's PROTOCOL_VERSION is 2.
  */
-const RUNTIME_PROTOCOL_VERSION: number = codec.PROTOCOL_VERSION;
 function requiresVersion2(vector: Vector): boolean {
   return ['decodeState', 'encodeRow', 'encodeTombstone'].includes(vector.operation ?? '')
     || /"_tok"|"_del"|"_proto":\{"N":"2"\}/.test(JSON.stringify(vector.input));
@@ -144,8 +147,23 @@ describe('limits.json holds the runtime\'s constants', () => {
     ['maxCursorLength', MAX_CURSOR_LENGTH],
     ['defaultPresignExpiresSeconds', DEFAULT_PRESIGN_EXPIRES_SECONDS],
     ['maxPresignExpiresSeconds', MAX_PRESIGN_EXPIRES_SECONDS],
+    ['unconditionalWriteRounds', UNCONDITIONAL_PUT_ATTEMPTS],
   ])('%s', (name, value) => {
     expect(limits[name]).toEqual(value);
+  });
+
+  // Modules of the protocol version 2 runtime (send.ts, commit.ts), loaded by a path that the
+  // type checker does not resolve, so that this file compiles against a version 1 runtime too.
+  const runtime = join(__dirname, '..', '..', 'src', 'runtime');
+  const versionTwo = RUNTIME_PROTOCOL_VERSION >= 2 ? test.each : test.skip.each;
+  versionTwo([
+    ['defaultDynamodbTimeoutMs', 'send', 'DEFAULT_DYNAMODB_TIMEOUT_MS'],
+    ['defaultS3TimeoutMs', 'send', 'DEFAULT_S3_TIMEOUT_MS'],
+    ['maxRequestTimeoutMs', 'send', 'MAX_REQUEST_TIMEOUT_MS'],
+    ['commitAttempts', 'commit', 'COMMIT_ATTEMPTS'],
+  ])('%s (protocol version 2)', (name, module, constant) => {
+    const loaded = jest.requireActual<Record<string, unknown>>(join(runtime, module));
+    expect(limits[name]).toEqual(loaded[constant]);
   });
 });
 

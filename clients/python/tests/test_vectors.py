@@ -186,3 +186,12 @@ def test_every_vector_file_is_run() -> None:
     files = {p.name for p in VECTORS.glob("*.json")} - {"stores.json"}
     assert files == {"numbers.json", "part-keys.json", "parse-part-keys.json", "cursors.json", "rows.json", "attributes.json"}
 
+
+
+def test_the_package_carries_the_shared_limits() -> None:
+    from importlib import resources
+
+    from .vectors import VECTORS
+
+    shipped = resources.files("cdk_split_store_client").joinpath("limits.json").read_text("utf-8")
+    assert shipped == (VECTORS.parent / "limits.json").read_text("utf-8")

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ._limits import LIMITS
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-MAX_REQUEST_TIMEOUT = 20.0
+MAX_REQUEST_TIMEOUT = LIMITS.max_request_timeout_ms / 1000.0
 """Longest per-request timeout, seconds: a commit attempt must end well inside the reconciler's
 30 s margin after the writer deadline."""
 
@@ -25,8 +26,8 @@ class Timeouts:
     latter per socket read). A commit that times out is an ambiguous commit, never a retried one.
     Split reads also bound each part by their ``part_timeout``."""
 
-    dynamodb: float = 5.0
-    s3: float = 10.0
+    dynamodb: float = LIMITS.default_dynamodb_timeout_ms / 1000.0
+    s3: float = LIMITS.default_s3_timeout_ms / 1000.0
     connect: float = 3.0
 
     def __post_init__(self) -> None:

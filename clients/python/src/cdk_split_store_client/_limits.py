@@ -15,7 +15,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits and defaults of the protocol (docs/PROTOCOL.md sections 2.3, 5, 7, 8 and 14)."""
+    """Limits and defaults of the protocol and of its reference implementation."""
 
     max_s3_key_bytes: int
     part_name_pattern: re.Pattern[str]
@@ -30,6 +30,11 @@ class Limits:
     max_cursor_length: int
     default_presign_expires_seconds: int
     max_presign_expires_seconds: int
+    default_dynamodb_timeout_ms: int
+    default_s3_timeout_ms: int
+    max_request_timeout_ms: int
+    commit_attempts: int
+    unconditional_write_rounds: int
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Limits:
@@ -47,6 +52,11 @@ class Limits:
             max_cursor_length=int(raw["maxCursorLength"]),
             default_presign_expires_seconds=int(raw["defaultPresignExpiresSeconds"]),
             max_presign_expires_seconds=int(raw["maxPresignExpiresSeconds"]),
+            default_dynamodb_timeout_ms=int(raw["defaultDynamodbTimeoutMs"]),
+            default_s3_timeout_ms=int(raw["defaultS3TimeoutMs"]),
+            max_request_timeout_ms=int(raw["maxRequestTimeoutMs"]),
+            commit_attempts=int(raw["commitAttempts"]),
+            unconditional_write_rounds=int(raw["unconditionalWriteRounds"]),
         )
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 from botocore.exceptions import ClientError
 
 from ._aws import describe, error_code, http_status
+from ._limits import LIMITS
 from .codec import (
     PROTOCOL_ATTRIBUTE,
     REVISION_ATTRIBUTE,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("cdk_split_store_client")
 
-COMMIT_ATTEMPTS = 4
+COMMIT_ATTEMPTS = LIMITS.commit_attempts
 """Attempts of one commit (the same token and condition), while the writer deadline allows."""
 
 

@@ -28,7 +28,7 @@ from .errors import ConflictError, NotFoundError, ValidationError
 from .keys import part_key, validate_part_name
 from .models import KeyValue, Part, PartPin
 
-UNCONDITIONAL_ROUNDS = 3
+UNCONDITIONAL_ROUNDS = LIMITS.unconditional_write_rounds
 """Rounds of an unconditional put or delete when another writer's commit came first each time."""
 
 
