@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._aws import describe, is_not_found
+from ._aws import error_code, is_not_found
 from .errors import NotFoundError
 from .models import IndexEvent, IndexRow, PartErrorCode, PartErrorEvent, PartEvent, PartPin, ReadEvent
 
@@ -128,7 +128,7 @@ class SplitRead:
                         return self._error(
                             name,
                             "DanglingPointer",
-                            f'part "{name}" pins version {pin.version_id}, which S3 no longer has ({describe(e)})',
+                            f'part "{name}" pins version {pin.version_id}, which S3 no longer has ({error_code(e)})',
                         )
                     raise
             if done.is_set():
@@ -136,7 +136,7 @@ class SplitRead:
                 return None
             body = response["Body"].read()
         except Exception as e:  # noqa: BLE001 - one failing part never fails the others
-            return self._error(name, "S3Error", f'part "{name}": S3 GetObject failed ({describe(e)})')
+            return self._error(name, "S3Error", f'part "{name}": S3 GetObject failed ({error_code(e)})')
         if len(body) != pin.size:
             return self._error(name, "S3Error", f'part "{name}" version {pin.version_id} is {len(body)} bytes, the pin says {pin.size}')
         etag = response.get("ETag")

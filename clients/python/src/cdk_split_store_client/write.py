@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._limits import LIMITS, matches
@@ -14,6 +14,7 @@ from .codec import (
     REVISION_ATTRIBUTE,
     TOKEN_ATTRIBUTE,
     AttributeValue,
+    Item,
     LiveRow,
     RowState,
     encode_pin,
@@ -67,6 +68,33 @@ def _describe(key: Mapping[str, KeyValue]) -> str:
     return repr(dict(key))
 
 
+def _live_at(item: str, expected_revision: int | None) -> Callable[[RowState], None]:
+    """The precondition of update_parts and delete: a live row, at ``expected_revision`` if given."""
+
+    def check(state: RowState) -> None:
+        if not isinstance(state, LiveRow):
+            raise NotFoundError(f"item {item} does not exist")
+        if expected_revision is not None and state.revision != expected_revision:
+            raise ConflictError(f"item {item} is at revision {state.revision}, not {expected_revision}")
+
+    return check
+
+
+def _put_item(config: StoreConfig, state: RowState, item: Item, retire: tuple[str, ...]) -> CommitRequest:
+    """A PutItem commit of ``item``, conditional on the row still being ``state``."""
+    names: dict[str, str] = {}
+    values: dict[str, AttributeValue] = {}
+    params: dict[str, Any] = {
+        "TableName": config.table_name,
+        "Item": item,
+        "ConditionExpression": state_condition(config, state, names, values),
+        "ExpressionAttributeNames": names,
+    }
+    if values:
+        params["ExpressionAttributeValues"] = values
+    return CommitRequest("PutItem", params, retire)
+
+
 def put_spec(
     config: StoreConfig,
     key: Mapping[str, KeyValue],
@@ -95,9 +123,6 @@ def put_spec(
             raise ConflictError(conditional_message)
 
     def build(state: RowState, token: str, pins: dict[str, PartPin]) -> CommitRequest:
-        names: dict[str, str] = {}
-        values: dict[str, AttributeValue] = {}
-        condition = state_condition(config, state, names, values)
         row = {
             **marshalled,
             REVISION_ATTRIBUTE: {"N": str(next_revision(state))},
@@ -105,16 +130,8 @@ def put_spec(
             PROTOCOL_ATTRIBUTE: {"N": str(PROTOCOL_VERSION)},
             PARTS_ATTRIBUTE: encode_pins(pins),
         }
-        params: dict[str, Any] = {
-            "TableName": config.table_name,
-            "Item": row,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-        }
-        if values:
-            params["ExpressionAttributeValues"] = values
         retire = tuple(n for n in state.row.parts if n not in pins) if isinstance(state, LiveRow) else ()
-        return CommitRequest("PutItem", params, retire)
+        return _put_item(config, state, row, retire)
 
     unconditional = not create and expected_revision is None
     return WriteSpec(
@@ -154,12 +171,6 @@ def update_parts_spec(
     if not prepared and not removing and not marshalled:
         raise ValidationError("nothing to update: give parts, remove_parts or attributes")
     item = _describe(key)
-
-    def check(state: RowState) -> None:
-        if not isinstance(state, LiveRow):
-            raise NotFoundError(f"item {item} does not exist")
-        if expected_revision is not None and state.revision != expected_revision:
-            raise ConflictError(f"item {item} is at revision {state.revision}, not {expected_revision}")
 
     def build(state: RowState, token: str, pins: dict[str, PartPin]) -> CommitRequest:
         assert isinstance(state, LiveRow)  # check() let nothing else through
@@ -205,7 +216,7 @@ def update_parts_spec(
         key=key,
         parts=prepared,
         rounds=1,
-        check=check,
+        check=_live_at(item, expected_revision),
         build=build,
         conflict=lambda state, rounds: (
             f"item {item} changed (or was deleted) since revision {getattr(state, 'revision', '?')}; re-read and retry"
@@ -218,32 +229,16 @@ def delete_spec(config: StoreConfig, key: Mapping[str, KeyValue], expected_revis
     part of the deleted row: their pinned versions stay for the retention window."""
     item = _describe(key)
 
-    def check(state: RowState) -> None:
-        if not isinstance(state, LiveRow):
-            raise NotFoundError(f"item {item} does not exist")
-        if expected_revision is not None and state.revision != expected_revision:
-            raise ConflictError(f"item {item} is not at revision {expected_revision}")
-
     def build(state: RowState, token: str, pins: dict[str, PartPin]) -> CommitRequest:
-        names: dict[str, str] = {}
-        values: dict[str, AttributeValue] = {}
-        condition = state_condition(config, state, names, values)
-        params: dict[str, Any] = {
-            "TableName": config.table_name,
-            "Item": encode_tombstone(config, key, next_revision(state), token),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-        }
-        if values:
-            params["ExpressionAttributeValues"] = values
-        return CommitRequest("PutItem", params, tuple(state.row.parts) if isinstance(state, LiveRow) else ())
+        tombstone = encode_tombstone(config, key, next_revision(state), token)
+        return _put_item(config, state, tombstone, tuple(state.row.parts) if isinstance(state, LiveRow) else ())
 
     return WriteSpec(
         operation="delete",
         key=key,
         parts=(),
         rounds=UNCONDITIONAL_ROUNDS if expected_revision is None else 1,
-        check=check,
+        check=_live_at(item, expected_revision),
         build=build,
         conflict=lambda state, rounds: (
             f"item {item} is not at revision {expected_revision}"
