@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import boto3
 import pytest
@@ -13,6 +14,18 @@ from moto import mock_aws
 from cdk_split_store_client import IndexConfig, KeyAttribute, SplitStoreClient, StoreConfig
 
 REGION: Final = "eu-west-1"
+
+SESSION = boto3.session.Session(
+    aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing", region_name=REGION
+)
+"""One boto3 session for the whole run: its clients share the loaded service models."""
+
+
+@functools.cache
+def shared_client(service: Literal["s3", "dynamodb"]) -> Any:
+    """One client per service for the whole run. moto serves whichever mock is active (each test
+    has its own), so a client made once is as good as a fresh one, and much cheaper."""
+    return SESSION.client(service)
 
 
 @pytest.fixture
@@ -33,7 +46,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def create_store(config: StoreConfig) -> None:
     """The table and the versioned bucket of a store, as the construct creates them."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = shared_client("dynamodb")
     attributes = {a.name: a.type for a in config.key_attributes}
     key_schema = [{"AttributeName": config.partition_key.name, "KeyType": "HASH"}]
     if config.sort_key:
@@ -55,7 +68,7 @@ def create_store(config: StoreConfig) -> None:
     if indexes:
         params["GlobalSecondaryIndexes"] = indexes
     dynamodb.create_table(**params)
-    s3 = boto3.client("s3", region_name=REGION)
+    s3 = shared_client("s3")
     s3.create_bucket(Bucket=config.bucket_name, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=config.bucket_name, VersioningConfiguration={"Status": "Enabled"})
 
@@ -79,14 +92,14 @@ LEDGER = StoreConfig(
 def store(aws: None) -> SplitStoreClient:
     """A client of the invoices store (partition key ``id``, index ``byCustomer``)."""
     create_store(INVOICES)
-    return SplitStoreClient(INVOICES)
+    return SplitStoreClient(INVOICES, boto3_session=SESSION)
 
 
 @pytest.fixture
 def ledger(aws: None) -> SplitStoreClient:
     """A client of the ledger store (``tenant`` S + ``number`` N)."""
     create_store(LEDGER)
-    return SplitStoreClient(LEDGER)
+    return SplitStoreClient(LEDGER, boto3_session=SESSION)
 
 
 def etag(body: bytes) -> str:

@@ -3,15 +3,15 @@ failures and orderings moto cannot produce by itself."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .conftest import REGION
+from .conftest import SESSION
 
 
 def client_error(code: str, status: int, operation: str, **extra: Any) -> ClientError:
@@ -20,9 +20,10 @@ def client_error(code: str, status: int, operation: str, **extra: Any) -> Client
     return ClientError(response, operation)
 
 
+@functools.cache
 def commit_client() -> Any:
-    """A DynamoDB client that sends each request once, as a commit client must."""
-    return boto3.client("dynamodb", region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
+    """A DynamoDB client that sends each request once, as a commit client must (one for the run)."""
+    return SESSION.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
 
 
 class Recorder:

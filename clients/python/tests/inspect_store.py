@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 
 from cdk_split_store_client import StoreConfig
 from cdk_split_store_client.codec import marshal_key
 from cdk_split_store_client.keys import part_key
 
-from .conftest import REGION
+from .conftest import shared_client
 
 
 def raw_row(config: StoreConfig, key: dict[str, Any]) -> dict[str, Any] | None:
     """The DynamoDB item of a key, as stored (consistent read)."""
-    out = boto3.client("dynamodb", region_name=REGION).get_item(
+    out = shared_client("dynamodb").get_item(
         TableName=config.table_name, Key=marshal_key(config, key), ConsistentRead=True
     )
     item: dict[str, Any] | None = out.get("Item")
@@ -25,7 +24,7 @@ def raw_row(config: StoreConfig, key: dict[str, Any]) -> dict[str, Any] | None:
 def versions(config: StoreConfig, key: dict[str, Any], part: str) -> list[dict[str, Any]]:
     """Every version and delete marker of one part key, newest first: {id, marker, latest}."""
     s3_key = part_key(config, key, part)
-    out = boto3.client("s3", region_name=REGION).list_object_versions(Bucket=config.bucket_name, Prefix=s3_key)
+    out = shared_client("s3").list_object_versions(Bucket=config.bucket_name, Prefix=s3_key)
     entries = [
         {"id": v["VersionId"], "marker": False, "latest": v["IsLatest"], "at": v["LastModified"]}
         for v in out.get("Versions", [])

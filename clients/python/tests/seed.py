@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 
 from cdk_split_store_client import PartPin, StoreConfig
 from cdk_split_store_client.codec import encode_pins, marshal_attributes, marshal_key
 from cdk_split_store_client.keys import part_key
 
-from .conftest import REGION
+from .conftest import shared_client
 
 
 def put_version(config: StoreConfig, key: dict[str, Any], part: str, body: bytes, content_type: str = "application/json") -> PartPin:
     """A new version of one part, current, not pinned by anything."""
-    s3 = boto3.client("s3", region_name=REGION)
+    s3 = shared_client("s3")
     out = s3.put_object(Bucket=config.bucket_name, Key=part_key(config, key, part), Body=body, ContentType=content_type)
     return PartPin(version_id=out["VersionId"], etag=out["ETag"], size=len(body), content_type=content_type)
 
@@ -26,7 +25,7 @@ def put_v1_row(config: StoreConfig, key: dict[str, Any], attributes: dict[str, A
     item.update(marshal_key(config, key))
     item["_rev"] = {"N": str(revision)}
     item["_parts"] = encode_pins(pins)
-    boto3.client("dynamodb", region_name=REGION).put_item(TableName=config.table_name, Item=item)
+    shared_client("dynamodb").put_item(TableName=config.table_name, Item=item)
 
 
 def seed_item(config: StoreConfig, key: dict[str, Any], attributes: dict[str, Any], parts: dict[str, bytes], revision: int = 1) -> dict[str, PartPin]:

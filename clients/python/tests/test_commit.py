@@ -37,7 +37,7 @@ from cdk_split_store_client.commit import (
 )
 from cdk_split_store_client.codec import ObservedRow
 
-from .conftest import INVOICES, REGION, create_store
+from .conftest import INVOICES, REGION, SESSION, create_store, shared_client
 from .fakes import Recorder, client_error, commit_client
 from .inspect_store import current_version, raw_row, version_ids
 
@@ -135,10 +135,10 @@ def writer_store() -> tuple[SplitStoreClient, Recorder, Recorder]:
     """A client whose commit client and S3 client record, and whose pauses take no time."""
     create_store(INVOICES)
     log: list[tuple[str, dict[str, Any]]] = []
-    s3 = Recorder(boto3.client("s3", region_name=REGION), log)
+    s3 = Recorder(shared_client("s3"), log)
     commit = Recorder(commit_client(), log)
     client = SplitStoreClient(
-        INVOICES, s3_client=s3, dynamodb_client=boto3.client("dynamodb", region_name=REGION), commit_client=commit  # type: ignore[arg-type]
+        INVOICES, s3_client=s3, dynamodb_client=shared_client("dynamodb"), commit_client=commit  # type: ignore[arg-type]
     )
     client._writer.sleep = lambda seconds: None
     return client, s3, commit
@@ -220,7 +220,7 @@ def test_a_reply_lost_after_the_commit_landed_is_a_success_and_destroys_nothing(
 def test_an_ambiguous_commit_followed_by_another_writer_is_proven_not_landed(aws: None) -> None:
     # GIVEN our first attempt times out before reaching DynamoDB, and another writer commits meanwhile
     client, s3, commit = writer_store()
-    other = SplitStoreClient(INVOICES)
+    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json("v1")})
     s3.log.clear()
     theirs: list[Any] = []
@@ -244,7 +244,7 @@ def test_an_ambiguous_commit_followed_by_another_writer_is_proven_not_landed(aws
 
 def test_an_unconditional_put_that_was_proven_not_landed_starts_again(aws: None) -> None:
     client, s3, commit = writer_store()
-    other = SplitStoreClient(INVOICES)
+    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json("v1")})
     raced: list[bool] = []
 
@@ -263,7 +263,7 @@ def test_an_unconditional_put_that_was_proven_not_landed_starts_again(aws: None)
 def test_an_ambiguous_commit_superseded_before_the_resend_is_unknown_and_deletes_nothing(aws: None) -> None:
     # GIVEN our commit lands, its reply is lost, and another writer commits before our resend
     client, s3, commit = writer_store()
-    other = SplitStoreClient(INVOICES)
+    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json("v1")})
     s3.log.clear()
 
@@ -322,7 +322,7 @@ def test_the_last_attempt_landing_is_found_by_the_verification_read(aws: None) -
 
 def test_a_failed_verification_read_leaves_the_outcome_unknown(aws: None) -> None:
     create_store(INVOICES)
-    dynamodb = Recorder(boto3.client("dynamodb", region_name=REGION))
+    dynamodb = Recorder(shared_client("dynamodb"))
     commit = Recorder(commit_client())
     client = SplitStoreClient(INVOICES, dynamodb_client=dynamodb, commit_client=commit)  # type: ignore[arg-type]
     client._writer.sleep = lambda seconds: None
@@ -447,7 +447,7 @@ def test_each_commit_attempt_is_exactly_one_http_request(aws: None) -> None:
     commit = boto3.client("dynamodb", region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
     sends: list[str] = []
     commit.meta.events.register_first("before-send.dynamodb.PutItem", answer_500(sends))
-    client = SplitStoreClient(INVOICES, dynamodb_client=boto3.client("dynamodb", region_name=REGION), commit_client=commit)
+    client = SplitStoreClient(INVOICES, dynamodb_client=shared_client("dynamodb"), commit_client=commit)
     client._writer.sleep = lambda seconds: None
     # WHEN
     row = client.create(KEY, parts={"summary": Part.json(1)})
@@ -475,17 +475,17 @@ def test_a_retrying_client_would_send_a_commit_several_times(aws: None) -> None:
 def test_a_commit_client_that_retries_by_itself_is_refused(aws: None, config: Config | None) -> None:
     commit = boto3.client("dynamodb", region_name=REGION, config=config)
     with pytest.raises(ConfigurationError) as raised:
-        SplitStoreClient(INVOICES, dynamodb_client=boto3.client("dynamodb", region_name=REGION), commit_client=commit)
+        SplitStoreClient(INVOICES, dynamodb_client=shared_client("dynamodb"), commit_client=commit)
     assert "total_max_attempts" in str(raised.value)
 
 
 def test_a_dynamodb_client_without_a_commit_client_is_refused(aws: None) -> None:
     with pytest.raises(ConfigurationError):
-        SplitStoreClient(INVOICES, dynamodb_client=boto3.client("dynamodb", region_name=REGION))
+        SplitStoreClient(INVOICES, dynamodb_client=shared_client("dynamodb"))
 
 
 def test_the_clients_it_builds_have_timeouts_and_a_commit_client_without_retries(aws: None) -> None:
-    client = SplitStoreClient(INVOICES)
+    client = SplitStoreClient(INVOICES, boto3_session=SESSION)
     commit: Any = client._writer.commit.meta.config
     dynamodb: Any = client._writer.dynamodb.meta.config
     s3: Any = client._writer.s3.meta.config

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from cdk_split_store_client import SplitStoreClient, ValidationError
 from cdk_split_store_client.cursor import encode_cursor
 
-from .conftest import INVOICES, LEDGER, REGION, create_store
+from .conftest import INVOICES, LEDGER, create_store, shared_client
 from .fakes import Recorder, commit_client
 from .seed import seed_item
 
 
 def recorded(config: Any) -> tuple[SplitStoreClient, list[tuple[str, dict[str, Any]]]]:
     log: list[tuple[str, dict[str, Any]]] = []
-    s3 = Recorder(boto3.client("s3", region_name=REGION), log)
-    dynamodb = Recorder(boto3.client("dynamodb", region_name=REGION), log)
+    s3 = Recorder(shared_client("s3"), log)
+    dynamodb = Recorder(shared_client("dynamodb"), log)
     return SplitStoreClient(config, s3_client=s3, dynamodb_client=dynamodb, commit_client=commit_client()), log  # type: ignore[arg-type]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -22,7 +21,7 @@ from cdk_split_store_client import (
 )
 from cdk_split_store_client.keys import part_key
 
-from .conftest import INVOICES, REGION
+from .conftest import INVOICES, SESSION, create_store, shared_client
 from .fakes import Recorder, client_error, commit_client
 from .seed import put_v1_row, put_version, seed_item
 
@@ -32,8 +31,8 @@ LINES = b'[{"sku":"A","qty":2}]'
 
 
 def recorded_store(log: list[tuple[str, dict[str, Any]]]) -> tuple[SplitStoreClient, Recorder, Recorder]:
-    s3 = Recorder(boto3.client("s3", region_name=REGION), log)
-    dynamodb = Recorder(boto3.client("dynamodb", region_name=REGION), log)
+    s3 = Recorder(shared_client("s3"), log)
+    dynamodb = Recorder(shared_client("dynamodb"), log)
     client = SplitStoreClient(INVOICES, s3_client=s3, dynamodb_client=dynamodb, commit_client=commit_client())  # type: ignore[arg-type]
     return client, s3, dynamodb
 
@@ -62,8 +61,6 @@ def test_split_read_yields_the_row_first_then_each_part(store: SplitStoreClient)
 
 def test_s3_requests_go_out_before_the_row_is_read_and_the_row_does_not_wait_for_them(aws: None) -> None:
     # GIVEN S3 answers that are held back until the row has been yielded
-    from .conftest import create_store
-
     create_store(INVOICES)
     seed_item(INVOICES, KEY, {}, {"summary": SUMMARY, "lines": LINES})
     log: list[tuple[str, dict[str, Any]]] = []
@@ -104,7 +101,7 @@ def test_a_current_version_other_than_the_pin_is_not_served(store: SplitStoreCli
 
 def test_a_delete_marker_above_the_pin_is_not_served(store: SplitStoreClient) -> None:
     seed_item(INVOICES, KEY, {}, {"summary": SUMMARY})
-    boto3.client("s3", region_name=REGION).delete_object(Bucket=INVOICES.bucket_name, Key=part_key(INVOICES, KEY, "summary"))
+    shared_client("s3").delete_object(Bucket=INVOICES.bucket_name, Key=part_key(INVOICES, KEY, "summary"))
     item = store.get_item(KEY, parts=["summary"])
     assert item.parts["summary"].body == SUMMARY
     assert item.parts["summary"].refetched is True
@@ -112,13 +109,11 @@ def test_a_delete_marker_above_the_pin_is_not_served(store: SplitStoreClient) ->
 
 def test_a_dangling_pointer_fails_that_part_only_and_is_counted(aws: None) -> None:
     # GIVEN the pinned version of "lines" is gone
-    from .conftest import create_store
-
     create_store(INVOICES)
     found: list[DanglingPointer] = []
-    client = SplitStoreClient(INVOICES, on_dangling_pointer=found.append)
+    client = SplitStoreClient(INVOICES, boto3_session=SESSION, on_dangling_pointer=found.append)
     pins = seed_item(INVOICES, KEY, {}, {"summary": SUMMARY, "lines": LINES})
-    boto3.client("s3", region_name=REGION).delete_object(
+    shared_client("s3").delete_object(
         Bucket=INVOICES.bucket_name, Key=part_key(INVOICES, KEY, "lines"), VersionId=pins["lines"].version_id
     )
     # WHEN
@@ -139,8 +134,6 @@ def test_a_part_the_row_does_not_pin_is_not_pinned(store: SplitStoreClient) -> N
 
 
 def test_without_parts_every_pinned_part_is_read_after_the_row(aws: None) -> None:
-    from .conftest import create_store
-
     create_store(INVOICES)
     seed_item(INVOICES, KEY, {}, {"summary": SUMMARY, "lines": LINES})
     log: list[tuple[str, dict[str, Any]]] = []
@@ -153,8 +146,6 @@ def test_without_parts_every_pinned_part_is_read_after_the_row(aws: None) -> Non
 
 
 def test_an_empty_parts_list_reads_the_row_only(aws: None) -> None:
-    from .conftest import create_store
-
     create_store(INVOICES)
     seed_item(INVOICES, KEY, {}, {"summary": SUMMARY})
     log: list[tuple[str, dict[str, Any]]] = []
@@ -173,8 +164,6 @@ def test_a_missing_item_raises_not_found_before_any_event(store: SplitStoreClien
 
 
 def test_a_dynamodb_failure_fails_the_read_as_unavailable(aws: None) -> None:
-    from .conftest import create_store
-
     create_store(INVOICES)
     seed_item(INVOICES, KEY, {}, {"summary": SUMMARY})
     client, _, dynamodb = recorded_store([])
@@ -190,8 +179,6 @@ def test_a_dynamodb_failure_fails_the_read_as_unavailable(aws: None) -> None:
 
 
 def test_an_s3_failure_fails_that_part_only(aws: None) -> None:
-    from .conftest import create_store
-
     create_store(INVOICES)
     seed_item(INVOICES, KEY, {}, {"summary": SUMMARY, "lines": LINES})
     client, s3, _ = recorded_store([])
@@ -209,8 +196,6 @@ def test_an_s3_failure_fails_that_part_only(aws: None) -> None:
 
 def test_a_part_that_does_not_arrive_in_time_is_a_timeout(aws: None) -> None:
     # GIVEN an S3 that never answers for this part (until the test ends)
-    from .conftest import create_store
-
     create_store(INVOICES)
     seed_item(INVOICES, KEY, {}, {"lines": LINES})
     client, s3, _ = recorded_store([])
@@ -237,7 +222,7 @@ def test_a_body_that_does_not_match_its_pin_is_refused(store: SplitStoreClient) 
 
 
 def test_a_row_of_a_later_protocol_version_is_refused(store: SplitStoreClient) -> None:
-    boto3.client("dynamodb", region_name=REGION).put_item(
+    shared_client("dynamodb").put_item(
         TableName=INVOICES.table_name, Item={"id": {"S": "INV-1"}, "_rev": {"N": "1"}, "_parts": {"M": {}}, "_proto": {"N": "9"}}
     )
     with pytest.raises(UnsupportedRowError):

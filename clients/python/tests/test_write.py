@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from cdk_split_store_client import (
@@ -19,7 +18,7 @@ from cdk_split_store_client import (
     ValidationError,
 )
 
-from .conftest import INVOICES, LEDGER, REGION, create_store
+from .conftest import INVOICES, LEDGER, SESSION, create_store, shared_client
 from .fakes import Recorder, client_error, commit_client
 from .inspect_store import current_version, raw_row, version_ids, versions
 from .seed import put_v1_row, seed_item
@@ -29,8 +28,8 @@ KEY = {"id": "INV-1"}
 
 def recorded(config: Any = INVOICES) -> tuple[SplitStoreClient, Recorder, Recorder, Recorder]:
     log: list[tuple[str, dict[str, Any]]] = []
-    s3 = Recorder(boto3.client("s3", region_name=REGION), log)
-    dynamodb = Recorder(boto3.client("dynamodb", region_name=REGION), log)
+    s3 = Recorder(shared_client("s3"), log)
+    dynamodb = Recorder(shared_client("dynamodb"), log)
     commit = Recorder(commit_client(), log)
     client = SplitStoreClient(config, s3_client=s3, dynamodb_client=dynamodb, commit_client=commit)  # type: ignore[arg-type]
     return client, s3, dynamodb, commit
@@ -168,7 +167,7 @@ def test_revisions_go_on_across_delete_and_create_so_an_old_revision_never_match
 def test_a_version_1_row_is_read_updated_and_deleted(aws: None) -> None:
     # GIVEN a row exactly as protocol version 1 wrote it
     create_store(LEDGER)
-    client = SplitStoreClient(LEDGER)
+    client = SplitStoreClient(LEDGER, boto3_session=SESSION)
     key: dict[str, Any] = {"tenant": "acme", "number": 42}
     pins = seed_item(LEDGER, key, {"customer": "c-17"}, {"summary": b'{"v":1}', "lines": b"[]"}, revision=3)
     assert client.get_item(key).parts["summary"].json() == {"v": 1}
@@ -185,9 +184,9 @@ def test_a_version_1_row_is_read_updated_and_deleted(aws: None) -> None:
 def test_a_version_1_writer_conditions_cannot_overwrite_a_version_2_row(aws: None) -> None:
     # A v1 writer conditions every commit on attribute_not_exists(_proto).
     create_store(INVOICES)
-    client = SplitStoreClient(INVOICES)
+    client = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json(1)})
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = shared_client("dynamodb")
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
         dynamodb.put_item(
             TableName=INVOICES.table_name,
@@ -200,7 +199,7 @@ def test_a_version_1_writer_conditions_cannot_overwrite_a_version_2_row(aws: Non
 
 def test_a_version_1_row_with_an_attribute_version_2_reserves_is_refused(store: SplitStoreClient) -> None:
     put_v1_row(INVOICES, KEY, {}, 1, {})
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = shared_client("dynamodb")
     dynamodb.update_item(
         TableName=INVOICES.table_name, Key={"id": {"S": "INV-1"}}, UpdateExpression="SET #t = :t",
         ExpressionAttributeNames={"#t": "_tok"}, ExpressionAttributeValues={":t": {"S": "mine"}},
