@@ -34,8 +34,8 @@ from .models import (
     PutResult,
     ReadEvent,
 )
-from .write import check_revision, delete_spec, put_spec, update_parts_spec
 from .read import DanglingPointer, SplitRead
+from .write import check_revision, delete_spec, put_spec, update_parts_spec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -77,23 +77,17 @@ class SplitStoreClient:
                 "commit_client is required with dynamodb_client: pass a DynamoDB client built with "
                 "botocore.config.Config(retries={'total_max_attempts': 1}), or pass neither"
             )
-        session = boto3_session
         if s3_client is None or dynamodb_client is None or commit_client is None:
-            session = session or boto3.session.Session()
-        if s3_client is None:
-            assert session is not None
-            s3_config = client_config(self.timeouts.connect, self.timeouts.s3, boto_config)
-            s3_client = session.client("s3", config=s3_config.merge(Config(signature_version="s3v4")))
-        if dynamodb_client is None:
-            assert session is not None
-            dynamodb_client = session.client(
-                "dynamodb", config=client_config(self.timeouts.connect, self.timeouts.dynamodb, boto_config)
-            )
-        if commit_client is None:
-            assert session is not None
-            commit_client = session.client(
-                "dynamodb", config=client_config(self.timeouts.connect, self.timeouts.dynamodb, boto_config, commit=True)
-            )
+            session = boto3_session or boto3.session.Session()
+            connect, dynamodb_timeout = self.timeouts.connect, self.timeouts.dynamodb
+            if s3_client is None:
+                s3_config = client_config(connect, self.timeouts.s3, boto_config).merge(Config(signature_version="s3v4"))
+                s3_client = session.client("s3", config=s3_config)
+            if dynamodb_client is None:
+                dynamodb_client = session.client("dynamodb", config=client_config(connect, dynamodb_timeout, boto_config))
+            if commit_client is None:
+                commit_config = client_config(connect, dynamodb_timeout, boto_config, commit=True)
+                commit_client = session.client("dynamodb", config=commit_config)
         check_commit_client(commit_client)
         self._s3 = s3_client
         self._dynamodb = dynamodb_client
@@ -137,7 +131,7 @@ class SplitStoreClient:
             if isinstance(parts, str) or not isinstance(parts, Sequence):
                 raise ValidationError("parts must be a list of part names")
             for name in parts:
-                validate_part_name(name)
+                part_key(self.config, normalized, name)  # the name, and the length of its S3 key
         timeout_ms = LIMITS.default_part_timeout_ms if part_timeout is None else _milliseconds(part_timeout)
         if not 0 < timeout_ms <= LIMITS.max_part_timeout_ms:
             raise ValidationError(

@@ -102,8 +102,13 @@ class SplitRead:
     def _fetch(self, name: str, pin_box: _Pin, started: threading.Event | None, done: threading.Event) -> PartResult | None:
         """A part's worker: the current version (for a named part), then the pinned one if the
         current one is not it. Never raises; None when the read no longer wants the part."""
-        s3_key = self._part_keys(name)
         current: Any = None
+        try:
+            s3_key = self._part_keys(name)
+        except Exception as e:  # noqa: BLE001 - a pinned name whose key S3 cannot hold fails alone
+            if started is not None:
+                started.set()
+            return self._error(name, "S3Error", f'part "{name}": {e}')
         if started is not None:
             started.set()
             try:
