@@ -110,6 +110,7 @@ def test_a_conditional_check_failure_carries_the_row_it_found() -> None:
         (client_error("ThrottlingException", 400, "PutItem"), Refused, True),
         (client_error("ProvisionedThroughputExceededException", 400, "PutItem"), Refused, True),
         (client_error("RequestLimitExceeded", 400, "PutItem"), Refused, True),
+        (client_error("TransactionConflictException", 400, "PutItem"), Refused, True),
         (client_error("InternalServerError", 500, "PutItem"), Ambiguous, None),
         (client_error("ServiceUnavailable", 503, "PutItem"), Ambiguous, None),
         (client_error("SomethingNew", 400, "PutItem"), Ambiguous, None),
@@ -321,27 +322,76 @@ def test_the_last_attempt_landing_is_found_by_the_verification_read(aws: None) -
 
 
 def test_a_failed_verification_read_leaves_the_outcome_unknown(aws: None) -> None:
-    create_store(INVOICES)
-    dynamodb = Recorder(shared_client("dynamodb"))
-    commit = Recorder(commit_client())
-    client = SplitStoreClient(INVOICES, dynamodb_client=dynamodb, commit_client=commit)  # type: ignore[arg-type]
-    client._writer.sleep = lambda seconds: None
+    client, s3, commit = writer_store()
     client.create(KEY, parts={"summary": Part.json("v1")})
+    s3.log.clear()
 
     def timeout(params: dict[str, Any]) -> None:
         raise TIMEOUT
 
-    commit.before["PutItem"] = timeout
-    reads = {"n": 0}
-
     def fail_the_verification(params: dict[str, Any]) -> None:
-        reads["n"] += 1
-        if reads["n"] > 1:  # the first read is the state read before the write
-            raise client_error("InternalServerError", 500, "GetItem")
+        raise client_error("InternalServerError", 500, "GetItem")
 
-    dynamodb.before["GetItem"] = fail_the_verification
+    commit.before["PutItem"] = timeout
+    commit.before["GetItem"] = fail_the_verification
     with pytest.raises(CommitOutcomeUnknownError):
         client.put(KEY, parts={"summary": Part.json("v2")}, expected_revision=1)
+    # The verification is one read, on the client that never retries by itself.
+    assert len(commit.calls("GetItem")) == 1
+    assert deleted_by_id(s3) == []
+
+
+def test_a_conflict_whose_compensation_failed_is_a_503_not_a_409(aws: None) -> None:
+    # GIVEN another writer wins, and our version cannot be deleted
+    client, s3, commit = writer_store()
+    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
+    client.create(KEY, parts={"summary": Part.json("v1")})
+    raced: list[bool] = []
+
+    def another_writer_first(params: dict[str, Any]) -> None:
+        if not raced:
+            raced.append(True)
+            other.put(KEY, parts={"summary": Part.json("theirs")})
+
+    def refuse_version_deletes(params: dict[str, Any]) -> None:
+        if "VersionId" in params:
+            raise client_error("InternalError", 500, "DeleteObject")
+
+    commit.before["PutItem"] = another_writer_first
+    s3.before["DeleteObject"] = refuse_version_deletes
+    # WHEN / THEN: a 409 would promise that none of our versions is current; it may be
+    with pytest.raises(UnavailableError) as raised:
+        client.put(KEY, parts={"summary": Part.json("ours")}, expected_revision=1)
+    assert raised.value.code == "Unavailable"
+    assert client.get_item(KEY).parts["summary"].json() == "theirs"
+
+
+def test_a_conflict_after_an_upload_that_was_retried_is_a_503_not_a_409(aws: None) -> None:
+    # GIVEN an S3 client whose first PutObject is answered 500 (the SDK retries it), so a version
+    # may exist that the writer never got the id of
+    create_store(INVOICES)
+    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
+    other.create(KEY, parts={"summary": Part.json("v1")})
+    s3 = SESSION.client("s3")
+    sends: list[str] = []
+
+    def first_put_fails(request: Any, **kwargs: Any) -> Any:
+        sends.append(request.url)
+        if len(sends) == 1:
+            other.put(KEY, parts={"summary": Part.json("theirs")})  # commits between our read and our commit
+            headers: Any = {}
+            return AWSResponse(request.url, 500, headers, _Raw(b"<Error><Code>InternalError</Code></Error>"))
+        return None
+
+    s3.meta.events.register_first("before-send.s3.PutObject", first_put_fails)
+    client = SplitStoreClient(INVOICES, boto3_session=SESSION, s3_client=s3)
+    client._writer.sleep = lambda seconds: None
+    # WHEN a conditional put on revision 1 loses to the other writer
+    with pytest.raises(UnavailableError) as raised:
+        client.put(KEY, parts={"summary": Part.json("ours")}, expected_revision=1)
+    # THEN
+    assert raised.value.code == "Unavailable" and len(sends) == 2
+    assert client.get_item(KEY).parts["summary"].json() == "theirs"
 
 
 def test_a_commit_past_the_deadline_is_not_resent_but_verified(aws: None) -> None:

@@ -219,7 +219,16 @@ DEFINITE_REFUSALS = frozenset(
 )
 """DynamoDB error codes that say a request was refused before anything was applied."""
 
-THROTTLING = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"})
+RETRYABLE_REFUSALS = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "ReplicatedWriteConflictException",
+    }
+)
+"""Refusals after which the same commit may succeed: throttling and transaction conflicts."""
 
 
 def classify_commit_error(error: BaseException) -> AttemptResult:
@@ -233,7 +242,7 @@ def classify_commit_error(error: BaseException) -> AttemptResult:
         current: Any = error.response.get("Item")
         return ConditionFailed(current=current)
     if isinstance(error, ClientError) and is_4xx and code in DEFINITE_REFUSALS:
-        return Refused(retryable=code in THROTTLING, error=error)
+        return Refused(retryable=code in RETRYABLE_REFUSALS, error=error)
     return Ambiguous(error=error)
 
 
@@ -302,6 +311,10 @@ class LandedWrite:
 class _Written:
     pins: dict[str, PartPin]
     created: list[CreatedVersion]
+    unknown_versions: bool = False
+    """An upload needed more than one attempt: a failed attempt (a timeout, a lost reply, a 5xx)
+    may have stored a version whose id this writer never got, so compensation cannot promise
+    that none of its versions is left current."""
 
 
 class Writer:
@@ -331,6 +344,10 @@ class Writer:
     def run(self, spec: WriteSpec) -> LandedWrite:
         """Read, check, put, deadline, commit, judge; then retire, clean up or leave alone."""
         deadline = self.config.writer_deadline_ms / 1000.0
+        # Set once a version of ours may be left current (a failed compensation, an upload that
+        # may have stored a version we never got the id of): "not committed" is then a 503, since
+        # a 409 promises that none of the write's versions is left current (I3).
+        leftovers = False
         for round_ in range(1, spec.rounds + 1):
             start = self.clock()
             # 1. The state, and the precondition, before anything is put.
@@ -338,6 +355,7 @@ class Writer:
             spec.check(state)
             # 2. The parts.
             written = self._put_parts(spec)
+            leftovers = leftovers or written.unknown_versions
             # 3. The deadline: a writer past it never commits (the reconciler relies on it).
             elapsed = self.clock() - start
             if elapsed > deadline:
@@ -368,18 +386,18 @@ class Writer:
                     "read the item to see which, then retry if needed"
                 )
             # Not landed, proven: this writer's versions were never committed and never will be.
-            cleaned = self.compensate(written.created)
+            leftovers = not self.compensate(written.created) or leftovers
             if outcome.cause == "refused":
                 raise self._refusal(spec.operation, outcome.error)
-            if not cleaned:
-                raise UnavailableError(
-                    f"the {spec.operation} of {dict(spec.key)!r} was not committed (another write came first), and some "
-                    "of its uploaded parts could not be removed yet; retry"
-                )
             if round_ < spec.rounds:
                 # Full jitter, so that writers racing on one item do not collide again in lockstep.
                 self.sleep(random.random() * self.retry_delay * 2**round_)
                 continue
+            if leftovers:
+                raise UnavailableError(
+                    f"the {spec.operation} of {dict(spec.key)!r} was not committed (another write came first), and an "
+                    "uploaded part may still be current until the reconciler removes it; retry"
+                )
             raise ConflictError(spec.conflict(state, round_))
         raise AssertionError("unreachable: the last round returns or raises")
 
@@ -397,6 +415,7 @@ class Writer:
         """PutObject every part in parallel; on any failure, delete (by VersionId) the ones that landed."""
         if not spec.parts:
             return _Written({}, [])
+        unknown_versions = False
 
         def put(part: PreparedPart) -> tuple[PreparedPart, Any]:
             return part, self.s3.put_object(
@@ -414,6 +433,8 @@ class Writer:
                 except Exception as e:  # noqa: BLE001 - the first failure is reported, every success compensated
                     failure = failure or e
                     continue
+                if out.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0:
+                    unknown_versions = True
                 version_id = out.get("VersionId")
                 if not version_id or version_id == "null":
                     failure = failure or UnavailableError(
@@ -428,7 +449,7 @@ class Writer:
                 raise failure
             logger.warning("S3 PutObject of the %s failed: %s", spec.operation, describe(failure))
             raise UnavailableError(f"S3 PutObject of the {spec.operation} failed ({error_code(failure)}): nothing was committed; retry") from failure
-        return _Written(pins, created)
+        return _Written(pins, created, unknown_versions)
 
     def _commit_and_judge(self, spec: WriteSpec, view: CommitView, request: CommitRequest, start: float) -> Verdict:
         """Sends the commit, resends it while allowed, and judges every answer."""
@@ -477,9 +498,10 @@ class Writer:
             return classify_commit_error(e)
 
     def _verify(self, spec: WriteSpec, view: CommitView) -> Verdict:
-        """After the last attempt: one consistent read decides, or the outcome is unknown."""
+        """After the last attempt: one consistent read (one attempt: the commit client never
+        retries) decides, or the outcome is unknown."""
         try:
-            out = self.dynamodb.get_item(
+            out = self.commit.get_item(
                 TableName=self.config.table_name, Key=marshal_key(self.config, spec.key), ConsistentRead=True
             )
         except Exception as e:  # noqa: BLE001 - an unreadable row leaves the outcome unknown
