@@ -237,6 +237,7 @@ def test_a_row_of_a_later_protocol_version_is_refused(store: SplitStoreClient) -
         lambda s: s.get({"id": "a"}, parts=["Summary"]),
         lambda s: s.get({"id": "a"}, parts="summary"),
         lambda s: s.get({"id": "a" * 1000}, parts=["p" * 30]),
+        lambda s: s.get({"id": "a"}, parts=[f"p{i}" for i in range(101)]),
         lambda s: s.get({"id": "a"}, part_timeout=0),
         lambda s: s.get({"id": "a"}, part_timeout=901),
         lambda s: s.get({"id": "a"}, part_timeout=float("nan")),

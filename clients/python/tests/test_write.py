@@ -231,6 +231,7 @@ def test_a_version_1_row_with_an_attribute_version_2_reserves_is_refused(store: 
         lambda s: s.put(KEY, create="yes"),
         lambda s: s.put({"id": ""}),
         lambda s: s.update_parts(KEY),
+        lambda s: s.update_parts(KEY, attributes={f"a{i}": i for i in range(101)}),
         lambda s: s.update_parts(KEY, parts={"a": Part.json(1)}, remove_parts=["a"]),
         lambda s: s.update_parts(KEY, remove_parts="a"),
         lambda s: s.update_parts(KEY, remove_parts=["A"]),

@@ -18,9 +18,14 @@ class Limits:
     """Limits and defaults of the protocol and of its reference implementation."""
 
     max_s3_key_bytes: int
+    dynamodb_number_overflow: float
+    min_dynamodb_number: float
+    max_dynamodb_number_digits: int
     part_name_pattern: re.Pattern[str]
     content_type_pattern: re.Pattern[str]
     max_parts_per_write: int
+    max_parts_per_read: int
+    max_attributes_per_update: int
     default_key_prefix: str
     default_writer_deadline_ms: int
     default_part_timeout_ms: int
@@ -40,9 +45,14 @@ class Limits:
     def from_json(cls, raw: dict[str, Any]) -> Limits:
         return cls(
             max_s3_key_bytes=int(raw["maxS3KeyBytes"]),
+            dynamodb_number_overflow=float(raw["dynamodbNumberOverflow"]),
+            min_dynamodb_number=float(raw["minDynamodbNumber"]),
+            max_dynamodb_number_digits=int(raw["maxDynamodbNumberDigits"]),
             part_name_pattern=re.compile(raw["partNamePattern"]),
             content_type_pattern=re.compile(raw["contentTypePattern"]),
             max_parts_per_write=int(raw["maxPartsPerWrite"]),
+            max_parts_per_read=int(raw["maxPartsPerRead"]),
+            max_attributes_per_update=int(raw["maxAttributesPerUpdate"]),
             default_key_prefix=str(raw["defaultKeyPrefix"]),
             default_writer_deadline_ms=int(raw["defaultWriterDeadlineMs"]),
             default_part_timeout_ms=int(raw["defaultPartTimeoutMs"]),
@@ -67,6 +77,12 @@ def _load() -> Limits:
 
 LIMITS = _load()
 """The limits in force."""
+
+
+def storable_number(value: float) -> bool:
+    """True for a number DynamoDB can store: 0, or a magnitude from 1e-130 to below 1e126."""
+    magnitude = abs(value)
+    return magnitude == 0 or LIMITS.min_dynamodb_number <= magnitude < LIMITS.dynamodb_number_overflow
 
 
 def matches(pattern: re.Pattern[str], value: str) -> bool:

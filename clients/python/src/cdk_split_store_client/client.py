@@ -130,6 +130,11 @@ class SplitStoreClient:
         if parts is not None:
             if isinstance(parts, str) or not isinstance(parts, Sequence):
                 raise ValidationError("parts must be a list of part names")
+            if len(set(parts)) > LIMITS.max_parts_per_read:
+                raise ValidationError(
+                    f"a read names {len(set(parts))} parts, over the limit of {LIMITS.max_parts_per_read} per read: "
+                    "read the item in several requests"
+                )
             for name in parts:
                 part_key(self.config, normalized, name)  # the name, and the length of its S3 key
         timeout_ms = LIMITS.default_part_timeout_ms if part_timeout is None else _milliseconds(part_timeout)

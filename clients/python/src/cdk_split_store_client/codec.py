@@ -7,7 +7,6 @@ content type}``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, TypeGuard, Union, cast
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
-from ._limits import LIMITS, matches
+from ._limits import LIMITS, matches, storable_number
 from .config import StoreConfig
 from .errors import UnsupportedRowError, ValidationError
 from .keys import render_key_value, render_number, validate_key
@@ -93,13 +92,19 @@ def _marshal(value: Any, path: str) -> AttributeValue:
 
 
 def _number(value: int | float | Decimal, path: str) -> str:
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError(f"attribute {path} is {value!r}: DynamoDB numbers must be finite")
-        return render_number(value)
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ValidationError(f"attribute {path} is {value!r}: DynamoDB numbers must be finite")
-    return str(value)
+    text = render_number(value) if isinstance(value, float) else str(value)
+    exact = Decimal(text) if isinstance(value, float) or not isinstance(value, Decimal) else value
+    digits = len(exact.normalize().as_tuple().digits) if exact.is_finite() else 0
+    if (
+        not exact.is_finite()
+        or not storable_number(float(exact))
+        or digits > LIMITS.max_dynamodb_number_digits
+    ):
+        raise ValidationError(
+            f"attribute {path} is {value!r}: DynamoDB stores numbers of at most {LIMITS.max_dynamodb_number_digits} "
+            "significant digits, 0 or of a magnitude from 1e-130 to below 1e126; store it as a string"
+        )
+    return text
 
 
 def marshal_attributes(attributes: object) -> Item:
@@ -111,6 +116,11 @@ def marshal_attributes(attributes: object) -> Item:
     for name, value in attributes.items():
         if not isinstance(name, str) or not name:
             raise ValidationError(f"attribute names must be non-empty strings, got {name!r}")
+        if name == "__proto__":
+            raise ValidationError(
+                'attribute name "__proto__" is refused: the AWS SDK for JavaScript drops it when it reads the row; '
+                "rename the attribute"
+            )
         if name in RESERVED_ATTRIBUTES:
             raise ValidationError(
                 f'attribute name "{name}" is reserved by cdk-split-store (reserved: {", ".join(RESERVED_ATTRIBUTES)}); '

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote, unquote
 
-from ._limits import LIMITS, matches
+from ._limits import LIMITS, matches, storable_number
 from .config import KeyAttribute, StoreConfig
 from .errors import ValidationError
 from .models import KeyValue
@@ -66,7 +66,8 @@ def number_key(value: object) -> float | None:
     """The IEEE-754 double a number key stands for, or None when ``value`` is not one.
 
     ``int`` and ``Decimal`` values are accepted only when a double holds them exactly
-    (after rendering): a JavaScript client would otherwise address another item.
+    (after rendering): a JavaScript client would otherwise address another item. Numbers
+    DynamoDB cannot store (a magnitude of 1e126 or more, or below 1e-130 but not 0) are refused.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
@@ -74,7 +75,7 @@ def number_key(value: object) -> float | None:
         as_float = float(value)
     except (OverflowError, ValueError):
         return None
-    if not math.isfinite(as_float):
+    if not math.isfinite(as_float) or not storable_number(as_float):
         return None
     if isinstance(value, float):
         return as_float
@@ -131,8 +132,8 @@ def _check_value(attribute: KeyAttribute, value: object) -> KeyValue:
                 f'key attribute "{name}" must be a number (DynamoDB type N), got {type(value).__name__} {value!r}'
             )
         raise ValidationError(
-            f'key attribute "{name}" must be a finite number that an IEEE-754 double holds exactly, got {value!r}; '
-            "use a smaller number or a string key"
+            f'key attribute "{name}" must be a finite number that an IEEE-754 double holds exactly and DynamoDB can '
+            f"store (0, or a magnitude from 1e-130 to below 1e126), got {value!r}; use another number or a string key"
         )
     return int(number) if number.is_integer() else number
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._aws import error_code, is_not_found
+from ._limits import LIMITS
 from .errors import NotFoundError
 from .models import IndexEvent, IndexRow, PartErrorCode, PartErrorEvent, PartEvent, PartPin, ReadEvent
 
@@ -188,7 +189,9 @@ class SplitRead:
             # 4. Each part at its pinned version, as it resolves.
             if requested is None:
                 # The pins are known now: fetch each pinned version directly.
-                executor = ThreadPoolExecutor(max_workers=max(1, len(row.parts)), thread_name_prefix="split-store-read")
+                # A row can pin more parts than one read may name (updates add up): the pool is capped.
+                workers = max(1, min(len(row.parts), LIMITS.max_parts_per_read))
+                executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="split-store-read")
                 for name, pin in row.parts.items():
                     boxes[name] = _Pin()
                     boxes[name].set(pin)

@@ -162,11 +162,23 @@ def update_parts_spec(
     removing = [validate_part_name(name) for name in remove_parts]
     if not isinstance(parts, Mapping):
         raise ValidationError("parts must be a mapping of part name to Part")
+    if len(set(removing)) != len(removing):
+        raise ValidationError("remove_parts names a part twice")
+    if len(parts) + len(removing) > LIMITS.max_parts_per_write:
+        raise ValidationError(
+            f"an update writes and removes {len(parts) + len(removing)} parts, over the limit of "
+            f"{LIMITS.max_parts_per_write} per write"
+        )
     for name in removing:
         if name in parts:
             raise ValidationError(f'part "{name}" is both written (parts) and removed (remove_parts); pick one')
     key_names = {a.name for a in config.key_attributes}
     marshalled = {name: value for name, value in row_attributes(config, key, attributes).items() if name not in key_names}
+    if len(marshalled) > LIMITS.max_attributes_per_update:
+        raise ValidationError(
+            f"an update sets {len(marshalled)} attributes, over the limit of {LIMITS.max_attributes_per_update}: "
+            "use put to replace the whole item"
+        )
     prepared = prepare_parts(config, key, parts)
     if not prepared and not removing and not marshalled:
         raise ValidationError("nothing to update: give parts, remove_parts or attributes")
