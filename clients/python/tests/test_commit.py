@@ -218,20 +218,28 @@ def test_a_reply_lost_after_the_commit_landed_is_a_success_and_destroys_nothing(
             assert before.parts["summary"].version_id in version_ids(INVOICES, KEY, "summary")
 
 
+def another_writer_first(commit: Recorder, then: BaseException | None = None) -> list[Any]:
+    """Before our first commit attempt, another writer puts the item; our attempt then fails with
+    ``then`` without reaching DynamoDB (or goes on, without). Returns the other writer's rows."""
+    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
+    theirs: list[Any] = []
+
+    def hook(params: dict[str, Any]) -> None:
+        if not theirs:
+            theirs.append(other.put(KEY, parts={"summary": Part.json("theirs")}))
+            if then is not None:
+                raise then
+
+    commit.before["PutItem"] = hook
+    return theirs
+
+
 def test_an_ambiguous_commit_followed_by_another_writer_is_proven_not_landed(aws: None) -> None:
     # GIVEN our first attempt times out before reaching DynamoDB, and another writer commits meanwhile
     client, s3, commit = writer_store()
-    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json("v1")})
     s3.log.clear()
-    theirs: list[Any] = []
-
-    def another_writer_then_timeout(params: dict[str, Any]) -> None:
-        if not theirs:
-            theirs.append(other.put(KEY, parts={"summary": Part.json("theirs")}))
-            raise TIMEOUT
-
-    commit.before["PutItem"] = another_writer_then_timeout
+    theirs = another_writer_first(commit, then=TIMEOUT)
     # WHEN our conditional put resends and finds the state that followed ours is someone else's
     with pytest.raises(ConflictError):
         client.put(KEY, parts={"summary": Part.json("ours")}, expected_revision=1)
@@ -245,17 +253,8 @@ def test_an_ambiguous_commit_followed_by_another_writer_is_proven_not_landed(aws
 
 def test_an_unconditional_put_that_was_proven_not_landed_starts_again(aws: None) -> None:
     client, s3, commit = writer_store()
-    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json("v1")})
-    raced: list[bool] = []
-
-    def another_writer_then_timeout(params: dict[str, Any]) -> None:
-        if not raced:
-            raced.append(True)
-            other.put(KEY, parts={"summary": Part.json("theirs")})
-            raise TIMEOUT
-
-    commit.before["PutItem"] = another_writer_then_timeout
+    another_writer_first(commit, then=TIMEOUT)
     row = client.put(KEY, parts={"summary": Part.json("ours")})
     assert row.revision == 3
     assert client.get_item(KEY).parts["summary"].json() == "ours"
@@ -344,20 +343,13 @@ def test_a_failed_verification_read_leaves_the_outcome_unknown(aws: None) -> Non
 def test_a_conflict_whose_compensation_failed_is_a_503_not_a_409(aws: None) -> None:
     # GIVEN another writer wins, and our version cannot be deleted
     client, s3, commit = writer_store()
-    other = SplitStoreClient(INVOICES, boto3_session=SESSION)
     client.create(KEY, parts={"summary": Part.json("v1")})
-    raced: list[bool] = []
-
-    def another_writer_first(params: dict[str, Any]) -> None:
-        if not raced:
-            raced.append(True)
-            other.put(KEY, parts={"summary": Part.json("theirs")})
+    another_writer_first(commit)
 
     def refuse_version_deletes(params: dict[str, Any]) -> None:
         if "VersionId" in params:
             raise client_error("InternalError", 500, "DeleteObject")
 
-    commit.before["PutItem"] = another_writer_first
     s3.before["DeleteObject"] = refuse_version_deletes
     # WHEN / THEN: a 409 would promise that none of our versions is current; it may be
     with pytest.raises(UnavailableError) as raised:
