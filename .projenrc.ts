@@ -92,9 +92,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  // .tools/: what scripts/ downloads (the pinned Node.js binaries, the moto virtual environment).
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*', '/.tools/'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/', '/scripts/', '/.tools/'] },
+  // .tools/: what scripts/ downloads (the pinned Node.js binaries, moto's and the Python
+  // client's virtual environments); Python caches of clients/python.
+  gitignore: [
+    'cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*',
+    '/.tools/', '__pycache__/', '.pytest_cache/', '.mypy_cache/',
+  ],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/', '/clients/', '/scripts/', '/.tools/'] },
   tsconfigDev: {
     compilerOptions: {
       // The example imports the package by name, as a user would: the public entry point.
@@ -205,6 +209,14 @@ project.testTask.spawn(typecheck);
 project.testTask.spawn(localTools);
 project.testTask.exec('jest --ci', { receiveArgs: true });
 if (project.eslint) project.testTask.spawn(project.eslint.eslintTask);
+
+// ---- The Python client (clients/python): its own pinned venv under .tools/, mypy --strict,
+// pytest (the shared conformance vectors of protocol/vectors/ included), the wheel built and
+// installed into a fresh venv. Not part of `test`: it needs Python, not Node.
+project.addTask('test:python-client', {
+  description: 'Python client: pinned venv in .tools/venv-python-client, mypy --strict, pytest, wheel build and install check',
+  exec: 'bash scripts/python-client.sh',
+});
 
 // ---- The demo (issue 4): the invoices example end to end on this machine, no AWS account.
 const demo = project.addTask('demo', {
