@@ -480,7 +480,6 @@ export class SplitStore extends Construct {
       const recoveryPeriodInDays = days ?? DEFAULT_RETENTION_DAYS;
       const tableOptions = props.tableProps ?? {};
       const table = new dynamodb.Table(this, 'Table', {
-        contributorInsightsEnabled: tableOptions.contributorInsightsEnabled,
         tableClass: tableOptions.tableClass,
         stream: tableOptions.stream,
         kinesisStream: tableOptions.kinesisStream,
@@ -496,9 +495,15 @@ export class SplitStore extends Construct {
         encryptionKey: props.encryptionKey,
         removalPolicy,
       });
+      const cfnTable = table.node.defaultChild as dynamodb.CfnTable;
       if (days === undefined) {
-        (table.node.defaultChild as dynamodb.CfnTable).addPropertyOverride(
-          'PointInTimeRecoverySpecification.RecoveryPeriodInDays', retention.toDays());
+        cfnTable.addPropertyOverride('PointInTimeRecoverySpecification.RecoveryPeriodInDays', retention.toDays());
+      }
+      // Contributor insights go on the L1 table: the L2 prop that the floor has
+      // (contributorInsightsEnabled) is deprecated in newer aws-cdk-lib, and its replacement
+      // (contributorInsightsSpecification) does not exist at the floor. Same template either way.
+      if (tableOptions.contributorInsightsEnabled !== undefined) {
+        cfnTable.contributorInsightsSpecification = { enabled: tableOptions.contributorInsightsEnabled };
       }
       for (const index of indexes) {
         table.addGlobalSecondaryIndex(index);
