@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { awscdk, javascript, JsonFile } from 'projen';
 
 // aws-cdk-lib 2.178.0 is the first release whose Table and TableV2 accept
@@ -40,16 +41,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   docgen: true,
 
-  // Lambda handlers (src/*.lambda.ts) are bundled by esbuild into assets/*.lambda/.
-  lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
-    bundlingOptions: {
-      // The AWS SDK is bundled and minified into the asset: see docs/BENCHMARKS.md
-      // (cold start) for the measurement behind this default.
-      externals: [],
-      sourcemap: false,
-    },
-  },
+  // Lambda handlers (src/*.lambda.ts) are bundled below, without projen's generated
+  // function classes: those fix the Lambda runtime, which SplitStore takes as a prop.
+  lambdaAutoDiscover: false,
 
   devDeps: [
     `@aws-cdk/integ-tests-alpha@${CDK_FLOOR}-alpha.0`,
@@ -101,6 +95,22 @@ project.compileTask.reset('jsii --fail-on-warnings');
 
 // README snippets must compile under jsii-rosetta strict mode.
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+
+// ---- Lambda bundles: every src/*.lambda.ts is bundled by esbuild into assets/<name>/index.js,
+// for the Node.js major SplitStore deploys by default (src/private/bundled-function.ts
+// BUNDLE_NODE_MAJOR, held equal to this by test/runtime-option.test.ts; an older `runtime` is
+// refused at synth). The AWS SDK is bundled and minified into the asset: see
+// docs/BENCHMARKS.md (cold start) for the measurement behind that default.
+const LAMBDA_NODE_MAJOR = 24;
+for (const file of fs.readdirSync('src').filter((name) => name.endsWith('.lambda.ts')).sort()) {
+  project.bundler.addBundle(`src/${file}`, {
+    platform: 'node',
+    target: `node${LAMBDA_NODE_MAJOR}`,
+    externals: [],
+    sourcemap: false,
+    tsconfigPath: project.tsconfigDev.fileName,
+  });
+}
 
 // Minify every Lambda bundle (projen's lambda bundling options have no `minify`);
 // see docs/BENCHMARKS.md for the cold-start measurement behind it.

@@ -16,7 +16,8 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms';
-import { addNagSuppressions } from './private/nag';
+import { checkRuntime, DEFAULT_NODE_RUNTIME } from './private/bundled-function';
+import { accessLogsSuppression, addNagSuppressions } from './private/nag';
 import { StoreWiring } from './private/wiring';
 import { SplitStoreReader, SplitStoreReaderOptions } from './reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
@@ -294,6 +295,15 @@ export interface SplitStoreProps {
    * @default - the reconciler's defaults
    */
   readonly reconciler?: SplitStoreReconcilerOptions;
+
+  /**
+   * Lambda runtime of the reference reader and the reconciler. Their code is bundled for
+   * Node.js 24: a runtime of another family, or a Node.js older than 24, is refused.
+   * Set it to move to a newer Node.js runtime before this library's default does.
+   *
+   * @default - Node.js 24 (`nodejs24.x`)
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -428,6 +438,14 @@ export class SplitStore extends Construct {
       throw new Error('SplitStore: reconciler options were given with reconcilerEnabled: false. Fix: remove reconciler, or set reconcilerEnabled to true.');
     }
 
+    if (props.runtime !== undefined && props.readerEnabled === false && props.reconcilerEnabled === false) {
+      throw new Error(
+        `SplitStore: runtime (${props.runtime.name}) was given with readerEnabled: false and reconcilerEnabled: false, ` +
+        'so there is no function to run on it. Fix: remove runtime, or enable the reader or the reconciler.',
+      );
+    }
+    const runtime = props.runtime ?? DEFAULT_NODE_RUNTIME;
+    checkRuntime('runtime', runtime);
     const retention = props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS);
     const days = retentionDays(retention);
     const keyPrefix = props.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -552,11 +570,7 @@ export class SplitStore extends Construct {
         ],
       });
       if (!props.serverAccessLogsBucket && !bucketProps.serverAccessLogsBucket) {
-        addNagSuppressions(bucket.node.defaultChild as s3.CfnBucket, [{
-          id: 'AwsSolutions-S1',
-          reason: 'Server access logs are opt-in (serverAccessLogsBucket): every store would otherwise need a second ' +
-            'bucket. S3 request metrics are always on for the parts prefix; use CloudTrail data events for an audit trail.',
-        }]);
+        addNagSuppressions(bucket.node.defaultChild as s3.CfnBucket, [accessLogsSuppression()]);
       }
       this.bucket = bucket;
     }
@@ -569,6 +583,7 @@ export class SplitStore extends Construct {
       keyPrefix,
       environment: this.environment(),
       indexNames: indexes.map(index => index.indexName),
+      runtime,
     };
     if (props.readerEnabled ?? true) {
       const reader = new SplitStoreReader(this, 'Reader', { ...props.reader, wiring });
