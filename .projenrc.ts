@@ -69,15 +69,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     passWithNoTests: false,
     jestConfig: {
       testTimeout: 120_000,
-      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/'],
+      // test/compat/ runs only in the compatibility matrix (npx projen test:compat).
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/', '/test/compat/'],
       // The example imports the package by name, as a user would; in tests that name
       // resolves to the package's public entry point.
       moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts' },
     },
   },
 
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
+  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*', '.tools/'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/', '/.tools/'] },
   tsconfigDev: {
     compilerOptions: {
       // The example imports the package by name, as a user would: the public entry point.
@@ -202,6 +203,55 @@ integDeploy.exec('integ-runner --force', { receiveArgs: true });
 integDeploy.exec(dropSnapshotAssets);
 // The whole test suite includes the snapshot verification.
 project.testTask.spawn(integSnapshot);
+
+// ---- The compatibility matrix: the construct tests (and cdk-nag 2 and 3) against the aws-cdk-lib
+// floor the library declares and against the newest aws-cdk-lib, constructs and cdk-nag 2 and 3
+// (exact versions in test/compat/package.json + lockfile, installed into .tools/compat), both
+// with JSII_DEPRECATED=fail. cdk-nag 3 needs aws-cdk-lib's Validations API, newer than the floor:
+// it runs in the newest leg only.
+const COMPAT_TESTS = [
+  'construct-ids', 'deprecations', 'grants', 'nag', 'reader', 'reconciler', 'retention',
+  'runtime-option', 'split-store', 'compat/versions',
+];
+const COMPAT_DIR = '<rootDir>/.tools/compat/node_modules';
+const compatJestConfig = (tests: string[], moduleNameMapper: Record<string, string>) => ({
+  rootDir: '../..',
+  testMatch: tests.map((name) => `<rootDir>/test/${name}.test.ts`),
+  testTimeout: 120_000,
+  clearMocks: true,
+  moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts', ...moduleNameMapper },
+  transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+});
+// Jest refuses unknown keys, hence no projen marker in these two files.
+new JsonFile(project, 'test/compat/jest.floor.json', {
+  marker: false,
+  obj: compatJestConfig(COMPAT_TESTS, {}),
+});
+new JsonFile(project, 'test/compat/jest.newest.json', {
+  marker: false,
+  obj: compatJestConfig([...COMPAT_TESTS, 'compat/nag3'], Object.fromEntries(
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'cdk-nag-v3'].flatMap((name) => [
+      [`^${name}$`, `${COMPAT_DIR}/${name}`],
+      [`^${name}/(.*)$`, `${COMPAT_DIR}/${name}/$1`],
+    ]),
+  )),
+});
+const compatInstall = project.addTask('test:compat:install', {
+  description: 'Install the newest aws-cdk-lib, constructs, cdk-nag 2 and 3 of test/compat/package.json into .tools/compat',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/compat/install.ts',
+});
+const compatLeg = (leg: 'floor' | 'newest', what: string) => project.addTask(`test:compat:${leg}`, {
+  description: `Construct tests and cdk-nag against ${what}, with JSII_DEPRECATED=fail`,
+  env: { JSII_DEPRECATED: 'fail', SPLIT_STORE_COMPAT_LEG: leg },
+  exec: `jest --config test/compat/jest.${leg}.json --ci`,
+});
+const compat = project.addTask('test:compat', {
+  description: 'The compatibility matrix: construct tests and cdk-nag at the aws-cdk-lib floor and at the newest releases, JSII_DEPRECATED=fail',
+});
+compat.spawn(project.bundler.bundleTask);
+compat.spawn(compatInstall);
+compat.spawn(compatLeg('floor', `the aws-cdk-lib floor (${CDK_FLOOR}) and the project's cdk-nag 2`));
+compat.spawn(compatLeg('newest', 'the newest aws-cdk-lib, constructs and cdk-nag 2 and 3 (test/compat/package.json)'));
 
 // ---- Benchmarks (docs/BENCHMARKS.md): each prints Markdown tables; none is a test.
 const benchTask = (name: string, file: string, description: string, needsAssets: boolean) => {

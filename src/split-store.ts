@@ -666,6 +666,11 @@ export class SplitStore extends Construct {
    * requires both for a Function URL with `AWS_IAM` auth created since October 2025; plain
    * JSON invocations need only the second.
    *
+   * The grant names the function's ARN only, not its versions and aliases (`<arn>:*`, which
+   * `IFunction.grantInvoke` adds and cdk-nag reports as `AwsSolutions-IAM5`): the reader is
+   * always invoked unqualified. A principal that cannot hold an IAM policy (a service
+   * principal, another account) gets `IFunction.grantInvoke`'s resource-based permission.
+   *
    * @throws when the store has no reader (`readerEnabled: false`)
    */
   public grantInvokeReader(grantee: iam.IGrantable): iam.Grant {
@@ -675,7 +680,12 @@ export class SplitStore extends Construct {
         'Enable the reader, or grant your principal access to the data with grantRead/grantWrite.',
       );
     }
-    return combine(this.readerFunction.grantInvoke(grantee), this.readerUrl?.grantInvokeUrl(grantee));
+    const invoke = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.readerFunction.functionArn],
+    });
+    return combine(invoke.success ? invoke : this.readerFunction.grantInvoke(grantee), this.readerUrl?.grantInvokeUrl(grantee));
   }
 
   /**

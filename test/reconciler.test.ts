@@ -455,10 +455,16 @@ describe('SplitStoreReconciler cdk-nag', () => {
     const suppressions = handlerIds
       .flatMap((k) => resources[k].Metadata?.cdk_nag?.rules_to_suppress ?? [])
       .map((rule: any) => [rule.id, rule.applies_to]);
-    expect(suppressions).toEqual(expect.arrayContaining([
+    // The handler's s3:PutBucketNotification is on "*" in older aws-cdk-lib releases (the floor)
+    // and scoped to the bucket in newer ones: the wildcard is suppressed exactly where it exists.
+    const statements = handlerIds
+      .filter((k) => resources[k].Type === 'AWS::IAM::Policy')
+      .flatMap((k) => resources[k].Properties.PolicyDocument.Statement);
+    const wildcard = statements.some((st: any) => [st.Resource].flat().includes('*'));
+    expect(suppressions).toEqual([
       ['AwsSolutions-IAM4', ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']],
-      ['AwsSolutions-IAM5', ['Resource::*']],
-    ]));
+      ...(wildcard ? [['AwsSolutions-IAM5', ['Resource::*']]] : []),
+    ]);
     for (const k of handlerIds) {
       for (const rule of resources[k].Metadata?.cdk_nag?.rules_to_suppress ?? []) {
         expect(rule.reason.length).toBeGreaterThan(40);
