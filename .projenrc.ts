@@ -210,8 +210,8 @@ project.testTask.spawn(integSnapshot);
 // with JSII_DEPRECATED=fail. cdk-nag 3 needs aws-cdk-lib's Validations API, newer than the floor:
 // it runs in the newest leg only.
 const COMPAT_TESTS = [
-  'construct-ids', 'deprecations', 'grants', 'nag', 'reader', 'reconciler', 'retention',
-  'runtime-option', 'split-store', 'compat/versions',
+  'construct-ids', 'deprecations', 'grants', 'nag', 'reader', 'reader-url', 'reconciler', 'refusals',
+  'retention', 'runtime-option', 'split-store', 'compat/versions',
 ];
 const COMPAT_DIR = '<rootDir>/.tools/compat/node_modules';
 const compatJestConfig = (tests: string[], moduleNameMapper: Record<string, string>) => ({

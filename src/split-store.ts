@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   KEY_READ_ACTIONS,
   KEY_WRITE_ACTIONS,
@@ -22,7 +22,17 @@ import { StoreWiring } from './private/wiring';
 import { SplitStoreReader, SplitStoreReaderOptions } from './reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
 import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
-import { checkKeyAttribute, checkKeyPrefix, exclusive, retentionDays } from './validation';
+import {
+  bucketRemoval,
+  checkBucketVersioned,
+  checkKeyAttribute,
+  checkKeyPrefix,
+  checkRemovalCoherence,
+  checkTableKeys,
+  exclusive,
+  retentionDays,
+  tableRemoval,
+} from './validation';
 
 /** Default retention window: PITR recovery period and noncurrent S3 version expiration. */
 const DEFAULT_RETENTION_DAYS = 7;
@@ -32,6 +42,12 @@ const DEFAULT_REQUEST_METRICS_ID = 'SplitStoreParts';
 
 /** Id of the lifecycle rule that implements the retention window on the bucket. */
 const RETENTION_RULE_ID = 'SplitStoreRetention';
+
+/**
+ * The store each application function was configured for: its `SPLIT_STORE_*` variables
+ * describe one store, so a second store must not overwrite them.
+ */
+const CONFIGURED_FOR = new WeakMap<IConstruct, SplitStore>();
 
 /**
  * What a grantee may do with a store, for `SplitStore.grantAndConfigure()`.
@@ -297,6 +313,16 @@ export interface SplitStoreProps {
   readonly reconciler?: SplitStoreReconcilerOptions;
 
   /**
+   * Whether to add a stack output (`CfnOutput`) with the reader's Function URL, so that
+   * `cdk deploy` prints it. The URL is also `store.readerUrl.url`.
+   *
+   * Needs the reader and its Function URL (`readerEnabled` and `reader.functionUrl` true).
+   *
+   * @default false
+   */
+  readonly readerUrlOutput?: boolean;
+
+  /**
    * Lambda runtime of the reference reader and the reconciler. Their code is bundled for
    * Node.js 24: a runtime of another family, or a Node.js older than 24, is refused.
    * Set it to move to a newer Node.js runtime before this library's default does.
@@ -434,6 +460,12 @@ export class SplitStore extends Construct {
     if (props.readerEnabled === false && props.reader !== undefined) {
       throw new Error('SplitStore: reader options were given with readerEnabled: false. Fix: remove reader, or set readerEnabled to true.');
     }
+    if (props.readerUrlOutput && (props.readerEnabled === false || props.reader?.functionUrl === false)) {
+      throw new Error(
+        `SplitStore: readerUrlOutput is true but the reader has no Function URL (${props.readerEnabled === false ? 'readerEnabled' : 'reader.functionUrl'} ` +
+        'is false). Fix: remove readerUrlOutput, or enable the reader and its Function URL.',
+      );
+    }
     if (props.reconcilerEnabled === false && props.reconciler !== undefined) {
       throw new Error('SplitStore: reconciler options were given with reconcilerEnabled: false. Fix: remove reconciler, or set reconcilerEnabled to true.');
     }
@@ -479,6 +511,7 @@ export class SplitStore extends Construct {
 
     // ---- table ----
     if (props.table) {
+      checkTableKeys(props.table, partitionKey, props.sortKey);
       this.table = props.table;
       Annotations.of(this).addWarningV2('cdk-split-store:brought-table',
         `SplitStore uses a table it did not create (${props.table.node.path}). Its owner must keep point-in-time recovery ` +
@@ -531,6 +564,7 @@ export class SplitStore extends Construct {
 
     // ---- bucket ----
     if (props.bucket) {
+      checkBucketVersioned(props.bucket);
       this.bucket = props.bucket;
       this.requestMetricsId = props.requestMetricsId;
       Annotations.of(this).addWarningV2('cdk-split-store:brought-bucket',
@@ -575,6 +609,17 @@ export class SplitStore extends Construct {
       this.bucket = bucket;
     }
 
+    checkRemovalCoherence(
+      tableRemoval(this.table, props.table
+        ? `the brought table ${props.table.node.path}`
+        : `removalPolicy ${removalPolicy.toUpperCase()}, deletionProtection ${props.deletionProtection ?? true}`),
+      bucketRemoval(this.bucket, props.bucket
+        ? `the brought bucket ${props.bucket.node.path}`
+        : `${props.bucketProps?.removalPolicy ? 'bucketProps.removalPolicy' : 'removalPolicy'} ` +
+          `${(props.bucketProps?.removalPolicy ?? removalPolicy).toUpperCase()}, ` +
+          `bucketProps.autoDeleteObjects ${props.bucketProps?.autoDeleteObjects ?? false}`),
+    );
+
     // ---- reference Lambdas ----
     const wiring: StoreWiring = {
       table: this.table,
@@ -589,6 +634,12 @@ export class SplitStore extends Construct {
       const reader = new SplitStoreReader(this, 'Reader', { ...props.reader, wiring });
       this.readerFunction = reader.function;
       this.readerUrl = reader.functionUrl;
+      if (props.readerUrlOutput && reader.functionUrl) {
+        new CfnOutput(this, 'ReaderUrl', {
+          value: reader.functionUrl.url,
+          description: `Function URL of the cdk-split-store reader of ${this.node.path}`,
+        });
+      }
     }
     if (props.reconcilerEnabled ?? true) {
       const reconciler = new SplitStoreReconciler(this, 'Reconciler', {
@@ -695,13 +746,14 @@ export class SplitStore extends Construct {
    * `SPLIT_STORE_PARTITION_KEY_TYPE`, `SPLIT_STORE_SORT_KEY`, `SPLIT_STORE_SORT_KEY_TYPE`,
    * `SPLIT_STORE_INDEXES`, `SPLIT_STORE_WRITER_DEADLINE_MS`).
    *
+   * A function is configured for one store: configuring it for a second store throws, since
+   * the second store's variables would replace the first's.
+   *
    * @param fn the function to wire
    * @param access what the function may do. @default SplitStoreAccess.READ_WRITE
    */
   public grantAndConfigure(fn: lambda.Function, access: SplitStoreAccess = SplitStoreAccess.READ_WRITE): iam.Grant {
-    for (const [name, value] of Object.entries(this.environment())) {
-      fn.addEnvironment(name, value);
-    }
+    this.configure(fn, 'grantAndConfigure', this.environment());
     switch (access) {
       case SplitStoreAccess.READ_INDEX: return this.grantReadIndex(fn);
       case SplitStoreAccess.READ_PARTS: return this.grantReadParts(fn);
@@ -711,6 +763,25 @@ export class SplitStore extends Construct {
       default:
         throw new Error(`SplitStore.grantAndConfigure: unknown access ${JSON.stringify(access)}; use a SplitStoreAccess value.`);
     }
+  }
+
+  /**
+   * Wires an application function that calls the reference reader: grants what
+   * `grantInvokeReader` grants and sets `SPLIT_STORE_READER_FUNCTION_NAME` (for a JSON
+   * `Invoke`) and, when the reader has a Function URL, `SPLIT_STORE_READER_URL`.
+   *
+   * A function is configured for one store: configuring it for a second store throws.
+   *
+   * @param fn the function to wire
+   * @throws when the store has no reader (`readerEnabled: false`)
+   */
+  public grantInvokeReaderAndConfigure(fn: lambda.Function): iam.Grant {
+    const grant = this.grantInvokeReader(fn); // throws when there is no reader
+    const reader = this.readerFunction as lambda.IFunction;
+    const variables: Record<string, string> = { [ENV.readerFunctionName]: reader.functionName };
+    if (this.readerUrl) variables[ENV.readerUrl] = this.readerUrl.url;
+    this.configure(fn, 'grantInvokeReaderAndConfigure', variables);
+    return grant;
   }
 
   // ---------------------------------------------------------------------------
@@ -827,6 +898,26 @@ export class SplitStore extends Construct {
   // ---------------------------------------------------------------------------
   // Internals
   // ---------------------------------------------------------------------------
+
+  /**
+   * Sets a store's variables on an application function, refusing a function already
+   * configured for another store (its `SPLIT_STORE_*` variables would silently change store).
+   */
+  private configure(fn: lambda.Function, method: string, variables: Record<string, string>): void {
+    const configured = CONFIGURED_FOR.get(fn);
+    if (configured && configured !== this) {
+      throw new Error(
+        `SplitStore.${method}: function ${fn.node.path} is already configured for the store ${configured.node.path}, ` +
+        `and this is the store ${this.node.path}. A function's SPLIT_STORE_* environment variables describe one store: ` +
+        'the second store\'s would replace the first\'s. Fix: give each store its own function, or grant the second ' +
+        'store\'s access with grantRead/grantWrite/grantInvokeReader and pass its names to your code yourself.',
+      );
+    }
+    CONFIGURED_FOR.set(fn, this);
+    for (const [name, value] of Object.entries(variables)) {
+      fn.addEnvironment(name, value);
+    }
+  }
 
   /** The environment variables that describe this store to the runtime (see runtime/config.ts). */
   private environment(): Record<string, string> {

@@ -19,8 +19,8 @@ export const defaultStore: StoreProps = () => ({});
 
 /**
  * A store with every prop set: customer managed key, sort key, index, TTL, table and bucket
- * overrides, access logs, a custom key prefix, retention, runtime, reader and reconciler
- * options with tracing.
+ * overrides, access logs, a custom key prefix, retention, runtime, the reader's URL output,
+ * reader and reconciler options with tracing.
  */
 export const fullyConfiguredStore: StoreProps = (stack) => {
   const accessLogs = new s3.Bucket(stack, 'AccessLogs', {
@@ -65,6 +65,7 @@ export const fullyConfiguredStore: StoreProps = (stack) => {
     requestMetricsId: 'InvoiceParts',
     retention: Duration.days(14),
     runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
+    readerUrlOutput: true,
     reader: {
       memorySize: 1024,
       reservedConcurrentExecutions: 50,
