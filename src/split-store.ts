@@ -182,7 +182,8 @@ export interface SplitStoreProps {
    * The store cannot configure a table it did not create: its owner must keep
    * point-in-time recovery on with a recovery period no longer than the bucket's
    * noncurrent-version retention. Set `partitionKey` (and `sortKey`,
-   * `globalSecondaryIndexes`) to describe it. Exclusive with `tableProps`, `tableName`,
+   * `globalSecondaryIndexes`) to describe it; a table defined in this app whose key schema
+   * differs is refused. Exclusive with `tableProps`, `tableName`,
    * `timeToLiveAttribute` and `deletionProtection`.
    *
    * @default - a new on-demand table with point-in-time recovery
@@ -194,7 +195,7 @@ export interface SplitStoreProps {
    *
    * Its owner must keep versioning on and keep noncurrent versions at least as long as
    * the table's point-in-time recovery period, or restored rows will point at versions
-   * that are gone. Exclusive with `bucketProps`, `serverAccessLogsBucket` and
+   * that are gone. A bucket defined in this app without versioning is refused. Exclusive with `bucketProps`, `serverAccessLogsBucket` and
    * `serverAccessLogsPrefix`.
    *
    * @default - a new versioned, private, TLS-only bucket
@@ -243,8 +244,10 @@ export interface SplitStoreProps {
   /**
    * What happens to the table and the bucket the store creates when they leave the stack.
    *
-   * `DESTROY` deletes user data: the table also needs `deletionProtection: false`, and a
-   * non-empty bucket fails to delete unless `bucketProps.autoDeleteObjects` is set.
+   * `DESTROY` deletes user data. The table and the bucket go together or stay together: to
+   * delete both, also set `deletionProtection: false` and `bucketProps.autoDeleteObjects`
+   * (a non-empty bucket is not deleted otherwise). A store whose bucket would be emptied
+   * while its table stays, or whose table would be deleted while its parts stay, is refused.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -261,7 +264,12 @@ export interface SplitStoreProps {
 
   /**
    * S3 key prefix under which parts live: `<keyPrefix><enc(pk)>[/<enc(sk)>]/<part>`.
-   * Must end with '/' and not start with '/'. Grants are scoped to it.
+   * Grants are scoped to it.
+   *
+   * A relative prefix that ends with '/' (no leading '/', no empty, `.` or `..` segment) of
+   * letters, digits and `! - _ . ' ( ) /`, at most 447 bytes: every store keeps room in S3's
+   * 1,024-byte keys for item keys whose encoded values take up to 512 bytes together and part
+   * names of up to 63 characters.
    *
    * @default 'items/'
    */
