@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { SplitStore } from '../src';
-import { STORES, StoreProps, storeInApp } from './setup/stores';
+import { partsFinding, readWriteRole, STORES, StoreProps, storeInApp } from './setup/stores';
 import { ACKNOWLEDGED_RULES_METADATA_KEY } from '../src/private/nag';
 
 // cdk-nag 2 (the `Aspects` API, `cdk_nag` metadata). The compatibility matrix runs this file
@@ -25,10 +25,6 @@ function nag(props: StoreProps, extra?: (stack: Stack, store: SplitStore) => voi
   };
 }
 
-/** The finding cdk-nag reports for a grantee's access to the parts: `Resource::<Bucket.Arn>/<keyPrefix>*`. */
-function partsFinding(stack: Stack, store: SplitStore): string {
-  return `Resource::<${stack.getLogicalId(store.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${store.keyPrefix}*`;
-}
 
 function acknowledgementsOf(resource: CfnResource): Record<string, string> {
   return Object.assign({}, ...resource.node.metadata
@@ -59,9 +55,7 @@ describe('what a grantee gets (documented in the README)', () => {
     // GIVEN / WHEN
     let finding = '';
     const result = nag(() => ({}), (stack, store) => {
-      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      store.grantReadWrite(role);
-      finding = partsFinding(stack, store);
+      finding = readWriteRole(stack, store).finding;
     });
     // THEN
     expect(result.warnings).toEqual([]);
@@ -72,12 +66,11 @@ describe('what a grantee gets (documented in the README)', () => {
   test('grantReadWrite: the documented NagSuppressions call acknowledges exactly that finding', () => {
     // GIVEN / WHEN
     const result = nag(() => ({}), (stack, store) => {
-      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      store.grantReadWrite(role);
+      const { role, finding } = readWriteRole(stack, store);
       NagSuppressions.addResourceSuppressions(role, [{
         id: 'AwsSolutions-IAM5',
         reason: 'Part keys are derived from item keys: the store\'s grants are bounded by its key prefix.',
-        appliesTo: [partsFinding(stack, store)],
+        appliesTo: [finding],
       }], true);
     });
     // THEN

@@ -52,6 +52,18 @@ const NOTHING: Workload = {
   overwriteFraction: 0,
 };
 
+/** The balanced mix (10 reads a write, a list page per 10 reads) at 40 KB, two parts. */
+const BALANCED_40KB: Workload = {
+  ...NOTHING,
+  items: 1_000_000,
+  itemBytes: 40 * KB,
+  parts: 2,
+  readsPerMonth: 10_000_000,
+  writesPerMonth: 1_000_000,
+  listPagesPerMonth: 1_000_000,
+  overwriteFraction: 0.9,
+};
+
 const line = (bill: { lines: readonly { what: string; quantity: number; unit: string; usd: number }[] }, what: string) => {
   const found = bill.lines.find(l => l.what.startsWith(what));
   if (!found) throw new Error(`no line "${what}" in ${bill.lines.map(l => l.what).join(', ')}`);
@@ -222,16 +234,7 @@ describe('all in S3', () => {
 
 describe('split (this store)', () => {
   // Balanced mix at 40 KB: row 426 B, 2 parts of 20,380 B (see "reserved attributes").
-  const w: Workload = {
-    ...NOTHING,
-    items: 1_000_000,
-    itemBytes: 40 * KB,
-    parts: 2,
-    readsPerMonth: 10_000_000,
-    writesPerMonth: 1_000_000,
-    listPagesPerMonth: 1_000_000,
-    overwriteFraction: 0.9,
-  };
+  const w = BALANCED_40KB;
 
   test('requests of writes, reads and lists', () => {
     // Writes: 2 M PUT ($10.00) + 1 M x 1 WRU ($0.625) + reconciler 2 M x 1 RRU ($0.25).
@@ -289,16 +292,7 @@ describe('the reference reader (Lambda)', () => {
   });
 
   // Balanced mix at 40 KB, every read and list page through a 512 MB reader.
-  const w: Workload = {
-    ...NOTHING,
-    items: 1_000_000,
-    itemBytes: 40 * KB,
-    parts: 2,
-    readsPerMonth: 10_000_000,
-    writesPerMonth: 1_000_000,
-    listPagesPerMonth: 1_000_000,
-    overwriteFraction: 0.9,
-  };
+  const w = BALANCED_40KB;
   const reader = { share: 1, memoryMb: 512, readMs: 49.4, listMs: 11 };
 
   test('adds an invocation per read and list page, their GB-seconds, and no streamed bytes under 6 MB', () => {

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 import { SplitStore } from '../../src';
-import { STORES, StoreProps, storeInApp } from '../setup/stores';
+import { readWriteRole, STORES, StoreProps, storeInApp } from '../setup/stores';
 
 // cdk-nag 3: a validation plugin on aws-cdk-lib's `Validations` API, which reads acknowledgements
 // (`Validations.of(x).acknowledge()`) instead of `cdk_nag` metadata. `Validations` is newer than
@@ -47,9 +47,6 @@ function nag(props: StoreProps, extra?: (stack: Stack, store: SplitStore) => voi
   };
 }
 
-function partsFinding(stack: Stack, store: SplitStore): string {
-  return `Resource::<${stack.getLogicalId(store.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${store.keyPrefix}*`;
-}
 
 test('runs cdk-nag 3', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -83,9 +80,7 @@ describe('what a grantee gets (documented in the README)', () => {
     // GIVEN / WHEN
     let finding = '';
     const result = nag(() => ({}), (stack, store) => {
-      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      store.grantReadWrite(role);
-      finding = partsFinding(stack, store);
+      finding = readWriteRole(stack, store).finding;
     });
     // THEN
     expect(result.violations).toEqual([`AwsSolutions-IAM5[${finding}] @ NagStack/App/DefaultPolicy/Resource`]);
@@ -94,10 +89,9 @@ describe('what a grantee gets (documented in the README)', () => {
   test('grantReadWrite: the documented Validations acknowledgement clears exactly that finding', () => {
     // GIVEN / WHEN
     const result = nag(() => ({}), (stack, store) => {
-      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      store.grantReadWrite(role);
+      const { role, finding } = readWriteRole(stack, store);
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[${partsFinding(stack, store)}]`,
+        id: `AwsSolutions-IAM5[${finding}]`,
         reason: 'Part keys are derived from item keys: the store\'s grants are bounded by its key prefix.',
       });
     });

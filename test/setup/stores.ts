@@ -4,6 +4,7 @@
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -95,4 +96,16 @@ export function storeInApp(props: StoreProps): { app: App; stack: Stack; store: 
   const stack = new Stack(app, 'NagStack');
   const store = new SplitStore(stack, 'Store', props(stack));
   return { app, stack, store };
+}
+
+/** The finding cdk-nag reports for a grantee's access to the parts: `Resource::<Bucket.Arn>/<keyPrefix>*`. */
+export function partsFinding(stack: Stack, store: SplitStore): string {
+  return `Resource::<${stack.getLogicalId(store.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${store.keyPrefix}*`;
+}
+
+/** An application role (`App`) granted read-write access to the store, and the parts finding it gets. */
+export function readWriteRole(stack: Stack, store: SplitStore): { role: iam.Role; finding: string } {
+  const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  store.grantReadWrite(role);
+  return { role, finding: partsFinding(stack, store) };
 }
