@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { awscdk, javascript, JsonFile, TextFile } from 'projen';
 
 // aws-cdk-lib 2.178.0 is the first release whose Table and TableV2 accept
@@ -14,7 +15,8 @@ const CDK_FLOOR = '2.179.0';
 const NODE_FLOOR = '22.22.2';
 
 // Paths jest never collects tests from (the unit tier also leaves out test/e2e/).
-const JEST_IGNORE = ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/'];
+// test/compat/ runs only in the compatibility matrix (npx projen test:compat).
+const JEST_IGNORE = ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/', '/test/compat/'];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-split-store',
@@ -50,16 +52,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   docgen: true,
 
-  // Lambda handlers (src/*.lambda.ts) are bundled by esbuild into assets/*.lambda/.
-  lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
-    bundlingOptions: {
-      // The AWS SDK is bundled and minified into the asset: see docs/BENCHMARKS.md
-      // (cold start) for the measurement behind this default.
-      externals: [],
-      sourcemap: false,
-    },
-  },
+  // Lambda handlers (src/*.lambda.ts) are bundled below, without projen's generated
+  // function classes: those fix the Lambda runtime, which SplitStore takes as a prop.
+  lambdaAutoDiscover: false,
 
   devDeps: [
     `@aws-cdk/integ-tests-alpha@${CDK_FLOOR}-alpha.0`,
@@ -93,12 +88,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   // .tools/: what scripts/ downloads (the pinned Node.js binaries, moto's and the Python
-  // client's virtual environments); Python caches of clients/python.
+  // client's virtual environments); Python caches of clients/python. docs/ ships with the
+  // package: the README links it.
   gitignore: [
     'cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*',
     '/.tools/', '__pycache__/', '.pytest_cache/', '.mypy_cache/',
   ],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/', '/clients/', '/scripts/', '/.tools/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/clients/', '/scripts/', '/.tools/'] },
   tsconfigDev: {
     compilerOptions: {
       // The example imports the package by name, as a user would: the public entry point.
@@ -125,6 +121,22 @@ project.compileTask.reset('jsii --fail-on-warnings');
 
 // README snippets must compile under jsii-rosetta strict mode.
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+
+// ---- Lambda bundles: every src/*.lambda.ts is bundled by esbuild into assets/<name>/index.js,
+// for the Node.js major SplitStore deploys by default (src/private/bundled-function.ts
+// BUNDLE_NODE_MAJOR, held equal to this by test/runtime-option.test.ts; an older `runtime` is
+// refused at synth). The AWS SDK is bundled and minified into the asset: see
+// docs/BENCHMARKS.md (cold start) for the measurement behind that default.
+const LAMBDA_NODE_MAJOR = 24;
+for (const file of fs.readdirSync('src').filter((name) => name.endsWith('.lambda.ts')).sort()) {
+  project.bundler.addBundle(`src/${file}`, {
+    platform: 'node',
+    target: `node${LAMBDA_NODE_MAJOR}`,
+    externals: [],
+    sourcemap: false,
+    tsconfigPath: project.tsconfigDev.fileName,
+  });
+}
 
 // Minify every Lambda bundle (projen's lambda bundling options have no `minify`);
 // see docs/BENCHMARKS.md for the cold-start measurement behind it.
@@ -262,6 +274,55 @@ integDeploy.exec('integ-runner --force', { receiveArgs: true });
 integDeploy.exec(dropSnapshotAssets);
 // The whole test suite includes the snapshot verification.
 project.testTask.spawn(integSnapshot);
+
+// ---- The compatibility matrix: the construct tests (and cdk-nag 2 and 3) against the aws-cdk-lib
+// floor the library declares and against the newest aws-cdk-lib, constructs and cdk-nag 2 and 3
+// (exact versions in test/compat/package.json + lockfile, installed into .tools/compat), both
+// with JSII_DEPRECATED=fail. cdk-nag 3 needs aws-cdk-lib's Validations API, newer than the floor:
+// it runs in the newest leg only.
+const COMPAT_TESTS = [
+  'construct-ids', 'deprecations', 'grants', 'nag', 'reader', 'reader-url', 'reconciler', 'refusals',
+  'retention', 'runtime-option', 'split-store', 'compat/versions',
+];
+const COMPAT_DIR = '<rootDir>/.tools/compat/node_modules';
+const compatJestConfig = (tests: string[], moduleNameMapper: Record<string, string>) => ({
+  rootDir: '../..',
+  testMatch: tests.map((name) => `<rootDir>/test/${name}.test.ts`),
+  testTimeout: 120_000,
+  clearMocks: true,
+  moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts', ...moduleNameMapper },
+  transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+});
+// Jest refuses unknown keys, hence no projen marker in these two files.
+new JsonFile(project, 'test/compat/jest.floor.json', {
+  marker: false,
+  obj: compatJestConfig(COMPAT_TESTS, {}),
+});
+new JsonFile(project, 'test/compat/jest.newest.json', {
+  marker: false,
+  obj: compatJestConfig([...COMPAT_TESTS, 'compat/nag3'], Object.fromEntries(
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'cdk-nag-v3'].flatMap((name) => [
+      [`^${name}$`, `${COMPAT_DIR}/${name}`],
+      [`^${name}/(.*)$`, `${COMPAT_DIR}/${name}/$1`],
+    ]),
+  )),
+});
+const compatInstall = project.addTask('test:compat:install', {
+  description: 'Install the newest aws-cdk-lib, constructs, cdk-nag 2 and 3 of test/compat/package.json into .tools/compat',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/compat/install.ts',
+});
+const compatLeg = (leg: 'floor' | 'newest', what: string) => project.addTask(`test:compat:${leg}`, {
+  description: `Construct tests and cdk-nag against ${what}, with JSII_DEPRECATED=fail`,
+  env: { JSII_DEPRECATED: 'fail', SPLIT_STORE_COMPAT_LEG: leg },
+  exec: `jest --config test/compat/jest.${leg}.json --ci`,
+});
+const compat = project.addTask('test:compat', {
+  description: 'The compatibility matrix: construct tests and cdk-nag at the aws-cdk-lib floor and at the newest releases, JSII_DEPRECATED=fail',
+});
+compat.spawn(project.bundler.bundleTask);
+compat.spawn(compatInstall);
+compat.spawn(compatLeg('floor', `the aws-cdk-lib floor (${CDK_FLOOR}) and the project's cdk-nag 2`));
+compat.spawn(compatLeg('newest', 'the newest aws-cdk-lib, constructs and cdk-nag 2 and 3 (test/compat/package.json)'));
 
 // ---- Benchmarks (docs/BENCHMARKS.md): each prints Markdown tables; none is a test.
 const benchTask = (name: string, file: string, description: string, needsAssets: boolean) => {
