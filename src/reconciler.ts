@@ -7,17 +7,24 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { addNagSuppressions, NagSuppression } from './private/nag';
+import { bundledFunction } from './private/bundled-function';
+import {
+  addNagSuppressions,
+  addPolicySuppressions,
+  hasWildcardResource,
+  NagSuppression,
+  notificationsHandlerManagedPolicySuppression,
+  notificationsHandlerWildcardSuppression,
+  partsWildcardSuppression,
+  xrayWildcardSuppression,
+} from './private/nag';
 import {
   createLogGroup,
   millisString,
   partsArn,
-  partsWildcardSuppression,
   StoreWiring,
   validateMemorySize,
-  xrayWildcardSuppression,
 } from './private/wiring';
-import { ReconcilerFunction } from './reconciler-function';
 import { COMMIT_MARGIN_MS, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
 
 /**
@@ -156,8 +163,9 @@ export class SplitStoreReconciler extends Construct {
     this.role = role;
     this.logGroup = createLogGroup(this, props.logRetention);
 
-    const fn = new ReconcilerFunction(this, 'Function', {
+    const fn = bundledFunction(this, 'Function', 'reconciler.lambda', {
       description: 'cdk-split-store reconciler: keeps every pinned part version current',
+      runtime: wiring.runtime,
       role,
       memorySize,
       timeout: RECONCILER_TIMEOUT,
@@ -179,12 +187,11 @@ export class SplitStoreReconciler extends Construct {
       reportBatchItemFailures: true,
     }));
 
-    const rules: NagSuppression[] = [partsWildcardSuppression(this, wiring)];
+    const rules: NagSuppression[] = [partsWildcardSuppression(this, partsArn(wiring))];
     if (props.tracing === lambda.Tracing.ACTIVE || props.tracing === lambda.Tracing.PASS_THROUGH) {
       rules.push(xrayWildcardSuppression());
     }
-    const policy = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-    if (policy instanceof CfnResource) addNagSuppressions(policy, rules);
+    addPolicySuppressions(role, rules);
 
     this.subscribed = this.subscribe(wiring.bucket, wiring.keyPrefix);
   }
@@ -273,23 +280,13 @@ function suppressNotificationsHandler(stack: Stack): void {
   const role = handler.node.tryFindChild('Role');
   const cfnRole = role?.node.defaultChild;
   if (cfnRole instanceof CfnResource) {
-    addNagSuppressions(cfnRole, [{
-      id: 'AwsSolutions-IAM4',
-      reason:
-        'CDK\'s S3 notifications handler (added by bucket.addEventNotification) attaches ' +
-        'AWSLambdaBasicExecutionRole itself; its role cannot be replaced from outside aws-cdk-lib.',
-      applies_to: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-    }]);
+    addNagSuppressions(cfnRole, [notificationsHandlerManagedPolicySuppression()]);
   }
-  const policy = role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-  if (policy instanceof CfnResource) {
-    addNagSuppressions(policy, [{
-      id: 'AwsSolutions-IAM5',
-      reason:
-        'CDK\'s S3 notifications handler grants itself s3:PutBucketNotification on "*" to configure the ' +
-        'bucket\'s notifications at deploy time; the statement is fixed by aws-cdk-lib.',
-      applies_to: ['Resource::*'],
-    }]);
+  // aws-cdk-lib scopes the handler's s3:PutBucketNotification to each bucket in newer
+  // releases; only the releases that grant it on "*" get the wildcard suppressed.
+  const policy = role?.node.tryFindChild('DefaultPolicy');
+  if (role && policy instanceof iam.Policy && hasWildcardResource(policy)) {
+    addPolicySuppressions(role, [notificationsHandlerWildcardSuppression()]);
   }
   // Its function is a plain CfnResource of type AWS::Lambda::Function, which AwsSolutions-L1
   // does not inspect: nothing to suppress there.

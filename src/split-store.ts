@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   KEY_READ_ACTIONS,
   KEY_WRITE_ACTIONS,
@@ -16,12 +16,23 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from './perms';
-import { addNagSuppressions } from './private/nag';
+import { checkRuntime, DEFAULT_NODE_RUNTIME } from './private/bundled-function';
+import { accessLogsSuppression, addNagSuppressions } from './private/nag';
 import { StoreWiring } from './private/wiring';
 import { SplitStoreReader, SplitStoreReaderOptions } from './reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
 import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
-import { checkKeyAttribute, checkKeyPrefix, exclusive, retentionDays } from './validation';
+import {
+  bucketRemoval,
+  checkBucketVersioned,
+  checkKeyAttribute,
+  checkKeyPrefix,
+  checkRemovalCoherence,
+  checkTableKeys,
+  exclusive,
+  retentionDays,
+  tableRemoval,
+} from './validation';
 
 /** Default retention window: PITR recovery period and noncurrent S3 version expiration. */
 const DEFAULT_RETENTION_DAYS = 7;
@@ -31,6 +42,12 @@ const DEFAULT_REQUEST_METRICS_ID = 'SplitStoreParts';
 
 /** Id of the lifecycle rule that implements the retention window on the bucket. */
 const RETENTION_RULE_ID = 'SplitStoreRetention';
+
+/**
+ * The store each application function was configured for: its `SPLIT_STORE_*` variables
+ * describe one store, so a second store must not overwrite them.
+ */
+const CONFIGURED_FOR = new WeakMap<IConstruct, SplitStore>();
 
 /**
  * What a grantee may do with a store, for `SplitStore.grantAndConfigure()`.
@@ -165,7 +182,8 @@ export interface SplitStoreProps {
    * The store cannot configure a table it did not create: its owner must keep
    * point-in-time recovery on with a recovery period no longer than the bucket's
    * noncurrent-version retention. Set `partitionKey` (and `sortKey`,
-   * `globalSecondaryIndexes`) to describe it. Exclusive with `tableProps`, `tableName`,
+   * `globalSecondaryIndexes`) to describe it; a table defined in this app whose key schema
+   * differs is refused. Exclusive with `tableProps`, `tableName`,
    * `timeToLiveAttribute` and `deletionProtection`.
    *
    * @default - a new on-demand table with point-in-time recovery
@@ -177,7 +195,7 @@ export interface SplitStoreProps {
    *
    * Its owner must keep versioning on and keep noncurrent versions at least as long as
    * the table's point-in-time recovery period, or restored rows will point at versions
-   * that are gone. Exclusive with `bucketProps`, `serverAccessLogsBucket` and
+   * that are gone. A bucket defined in this app without versioning is refused. Exclusive with `bucketProps`, `serverAccessLogsBucket` and
    * `serverAccessLogsPrefix`.
    *
    * @default - a new versioned, private, TLS-only bucket
@@ -226,8 +244,10 @@ export interface SplitStoreProps {
   /**
    * What happens to the table and the bucket the store creates when they leave the stack.
    *
-   * `DESTROY` deletes user data: the table also needs `deletionProtection: false`, and a
-   * non-empty bucket fails to delete unless `bucketProps.autoDeleteObjects` is set.
+   * `DESTROY` deletes user data. The table and the bucket go together or stay together: to
+   * delete both, also set `deletionProtection: false` and `bucketProps.autoDeleteObjects`
+   * (a non-empty bucket is not deleted otherwise). A store whose bucket would be emptied
+   * while its table stays, or whose table would be deleted while its parts stay, is refused.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -244,7 +264,12 @@ export interface SplitStoreProps {
 
   /**
    * S3 key prefix under which parts live: `<keyPrefix><enc(pk)>[/<enc(sk)>]/<part>`.
-   * Must end with '/' and not start with '/'. Grants are scoped to it.
+   * Grants are scoped to it.
+   *
+   * A relative prefix that ends with '/' (no leading '/', no empty, `.` or `..` segment) of
+   * letters, digits and `! - _ . ' ( ) /`, at most 447 bytes: every store keeps room in S3's
+   * 1,024-byte keys for item keys whose encoded values take up to 512 bytes together and part
+   * names of up to 63 characters.
    *
    * @default 'items/'
    */
@@ -297,6 +322,25 @@ export interface SplitStoreProps {
    * @default - the reconciler's defaults
    */
   readonly reconciler?: SplitStoreReconcilerOptions;
+
+  /**
+   * Whether to add a stack output (`CfnOutput`) with the reader's Function URL, so that
+   * `cdk deploy` prints it. The URL is also `store.readerUrl.url`.
+   *
+   * Needs the reader and its Function URL (`readerEnabled` and `reader.functionUrl` true).
+   *
+   * @default false
+   */
+  readonly readerUrlOutput?: boolean;
+
+  /**
+   * Lambda runtime of the reference reader and the reconciler. Their code is bundled for
+   * Node.js 24: a runtime of another family, or a Node.js older than 24, is refused.
+   * Set it to move to a newer Node.js runtime before this library's default does.
+   *
+   * @default - Node.js 24 (`nodejs24.x`)
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -428,10 +472,24 @@ export class SplitStore extends Construct {
     if (props.readerEnabled === false && props.reader !== undefined) {
       throw new Error('SplitStore: reader options were given with readerEnabled: false. Fix: remove reader, or set readerEnabled to true.');
     }
+    if (props.readerUrlOutput && (props.readerEnabled === false || props.reader?.functionUrl === false)) {
+      throw new Error(
+        `SplitStore: readerUrlOutput is true but the reader has no Function URL (${props.readerEnabled === false ? 'readerEnabled' : 'reader.functionUrl'} ` +
+        'is false). Fix: remove readerUrlOutput, or enable the reader and its Function URL.',
+      );
+    }
     if (props.reconcilerEnabled === false && props.reconciler !== undefined) {
       throw new Error('SplitStore: reconciler options were given with reconcilerEnabled: false. Fix: remove reconciler, or set reconcilerEnabled to true.');
     }
 
+    if (props.runtime !== undefined && props.readerEnabled === false && props.reconcilerEnabled === false) {
+      throw new Error(
+        `SplitStore: runtime (${props.runtime.name}) was given with readerEnabled: false and reconcilerEnabled: false, ` +
+        'so there is no function to run on it. Fix: remove runtime, or enable the reader or the reconciler.',
+      );
+    }
+    const runtime = props.runtime ?? DEFAULT_NODE_RUNTIME;
+    checkRuntime('runtime', runtime);
     const retention = props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS);
     const days = retentionDays(retention);
     const keyPrefix = props.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -465,6 +523,7 @@ export class SplitStore extends Construct {
 
     // ---- table ----
     if (props.table) {
+      checkTableKeys(props.table, partitionKey, props.sortKey);
       this.table = props.table;
       Annotations.of(this).addWarningV2('cdk-split-store:brought-table',
         `SplitStore uses a table it did not create (${props.table.node.path}). Its owner must keep point-in-time recovery ` +
@@ -484,7 +543,6 @@ export class SplitStore extends Construct {
       const recoveryPeriodInDays = days ?? DEFAULT_RETENTION_DAYS;
       const tableOptions = props.tableProps ?? {};
       const table = new dynamodb.Table(this, 'Table', {
-        contributorInsightsEnabled: tableOptions.contributorInsightsEnabled,
         tableClass: tableOptions.tableClass,
         stream: tableOptions.stream,
         kinesisStream: tableOptions.kinesisStream,
@@ -500,9 +558,15 @@ export class SplitStore extends Construct {
         encryptionKey: props.encryptionKey,
         removalPolicy,
       });
+      const cfnTable = table.node.defaultChild as dynamodb.CfnTable;
       if (days === undefined) {
-        (table.node.defaultChild as dynamodb.CfnTable).addPropertyOverride(
-          'PointInTimeRecoverySpecification.RecoveryPeriodInDays', retention.toDays());
+        cfnTable.addPropertyOverride('PointInTimeRecoverySpecification.RecoveryPeriodInDays', retention.toDays());
+      }
+      // Contributor insights go on the L1 table: the L2 prop that the floor has
+      // (contributorInsightsEnabled) is deprecated in newer aws-cdk-lib, and its replacement
+      // (contributorInsightsSpecification) does not exist at the floor. Same template either way.
+      if (tableOptions.contributorInsightsEnabled !== undefined) {
+        cfnTable.contributorInsightsSpecification = { enabled: tableOptions.contributorInsightsEnabled };
       }
       for (const index of indexes) {
         table.addGlobalSecondaryIndex(index);
@@ -512,6 +576,7 @@ export class SplitStore extends Construct {
 
     // ---- bucket ----
     if (props.bucket) {
+      checkBucketVersioned(props.bucket);
       this.bucket = props.bucket;
       this.requestMetricsId = props.requestMetricsId;
       Annotations.of(this).addWarningV2('cdk-split-store:brought-bucket',
@@ -551,14 +616,21 @@ export class SplitStore extends Construct {
         ],
       });
       if (!props.serverAccessLogsBucket && !bucketProps.serverAccessLogsBucket) {
-        addNagSuppressions(bucket.node.defaultChild as s3.CfnBucket, [{
-          id: 'AwsSolutions-S1',
-          reason: 'Server access logs are opt-in (serverAccessLogsBucket): every store would otherwise need a second ' +
-            'bucket. S3 request metrics are always on for the parts prefix; use CloudTrail data events for an audit trail.',
-        }]);
+        addNagSuppressions(bucket.node.defaultChild as s3.CfnBucket, [accessLogsSuppression()]);
       }
       this.bucket = bucket;
     }
+
+    checkRemovalCoherence(
+      tableRemoval(this.table, props.table
+        ? `the brought table ${props.table.node.path}`
+        : `removalPolicy ${removalPolicy.toUpperCase()}, deletionProtection ${props.deletionProtection ?? true}`),
+      bucketRemoval(this.bucket, props.bucket
+        ? `the brought bucket ${props.bucket.node.path}`
+        : `${props.bucketProps?.removalPolicy ? 'bucketProps.removalPolicy' : 'removalPolicy'} ` +
+          `${(props.bucketProps?.removalPolicy ?? removalPolicy).toUpperCase()}, ` +
+          `bucketProps.autoDeleteObjects ${props.bucketProps?.autoDeleteObjects ?? false}`),
+    );
 
     // ---- reference Lambdas ----
     const wiring: StoreWiring = {
@@ -568,11 +640,18 @@ export class SplitStore extends Construct {
       keyPrefix,
       environment: this.environment(),
       indexNames: indexes.map(index => index.indexName),
+      runtime,
     };
     if (props.readerEnabled ?? true) {
       const reader = new SplitStoreReader(this, 'Reader', { ...props.reader, wiring });
       this.readerFunction = reader.function;
       this.readerUrl = reader.functionUrl;
+      if (props.readerUrlOutput && reader.functionUrl) {
+        new CfnOutput(this, 'ReaderUrl', {
+          value: reader.functionUrl.url,
+          description: `Function URL of the cdk-split-store reader of ${this.node.path}`,
+        });
+      }
     }
     if (props.reconcilerEnabled ?? true) {
       const reconciler = new SplitStoreReconciler(this, 'Reconciler', {
@@ -650,6 +729,11 @@ export class SplitStore extends Construct {
    * requires both for a Function URL with `AWS_IAM` auth created since October 2025; plain
    * JSON invocations need only the second.
    *
+   * The grant names the function's ARN only, not its versions and aliases (`<arn>:*`, which
+   * `IFunction.grantInvoke` adds and cdk-nag reports as `AwsSolutions-IAM5`): the reader is
+   * always invoked unqualified. A principal that cannot hold an IAM policy (a service
+   * principal, another account) gets `IFunction.grantInvoke`'s resource-based permission.
+   *
    * @throws when the store has no reader (`readerEnabled: false`)
    */
   public grantInvokeReader(grantee: iam.IGrantable): iam.Grant {
@@ -659,7 +743,12 @@ export class SplitStore extends Construct {
         'Enable the reader, or grant your principal access to the data with grantRead/grantWrite.',
       );
     }
-    return combine(this.readerFunction.grantInvoke(grantee), this.readerUrl?.grantInvokeUrl(grantee));
+    const invoke = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.readerFunction.functionArn],
+    });
+    return combine(invoke.success ? invoke : this.readerFunction.grantInvoke(grantee), this.readerUrl?.grantInvokeUrl(grantee));
   }
 
   /**
@@ -669,13 +758,14 @@ export class SplitStore extends Construct {
    * `SPLIT_STORE_PARTITION_KEY_TYPE`, `SPLIT_STORE_SORT_KEY`, `SPLIT_STORE_SORT_KEY_TYPE`,
    * `SPLIT_STORE_INDEXES`, `SPLIT_STORE_WRITER_DEADLINE_MS`).
    *
+   * A function is configured for one store: configuring it for a second store throws, since
+   * the second store's variables would replace the first's.
+   *
    * @param fn the function to wire
    * @param access what the function may do. @default SplitStoreAccess.READ_WRITE
    */
   public grantAndConfigure(fn: lambda.Function, access: SplitStoreAccess = SplitStoreAccess.READ_WRITE): iam.Grant {
-    for (const [name, value] of Object.entries(this.environment())) {
-      fn.addEnvironment(name, value);
-    }
+    this.configure(fn, 'grantAndConfigure', this.environment());
     switch (access) {
       case SplitStoreAccess.READ_INDEX: return this.grantReadIndex(fn);
       case SplitStoreAccess.READ_PARTS: return this.grantReadParts(fn);
@@ -685,6 +775,25 @@ export class SplitStore extends Construct {
       default:
         throw new Error(`SplitStore.grantAndConfigure: unknown access ${JSON.stringify(access)}; use a SplitStoreAccess value.`);
     }
+  }
+
+  /**
+   * Wires an application function that calls the reference reader: grants what
+   * `grantInvokeReader` grants and sets `SPLIT_STORE_READER_FUNCTION_NAME` (for a JSON
+   * `Invoke`) and, when the reader has a Function URL, `SPLIT_STORE_READER_URL`.
+   *
+   * A function is configured for one store: configuring it for a second store throws.
+   *
+   * @param fn the function to wire
+   * @throws when the store has no reader (`readerEnabled: false`)
+   */
+  public grantInvokeReaderAndConfigure(fn: lambda.Function): iam.Grant {
+    const grant = this.grantInvokeReader(fn); // throws when there is no reader
+    const reader = this.readerFunction as lambda.IFunction;
+    const variables: Record<string, string> = { [ENV.readerFunctionName]: reader.functionName };
+    if (this.readerUrl) variables[ENV.readerUrl] = this.readerUrl.url;
+    this.configure(fn, 'grantInvokeReaderAndConfigure', variables);
+    return grant;
   }
 
   // ---------------------------------------------------------------------------
@@ -801,6 +910,26 @@ export class SplitStore extends Construct {
   // ---------------------------------------------------------------------------
   // Internals
   // ---------------------------------------------------------------------------
+
+  /**
+   * Sets a store's variables on an application function, refusing a function already
+   * configured for another store (its `SPLIT_STORE_*` variables would silently change store).
+   */
+  private configure(fn: lambda.Function, method: string, variables: Record<string, string>): void {
+    const configured = CONFIGURED_FOR.get(fn);
+    if (configured && configured !== this) {
+      throw new Error(
+        `SplitStore.${method}: function ${fn.node.path} is already configured for the store ${configured.node.path}, ` +
+        `and this is the store ${this.node.path}. A function's SPLIT_STORE_* environment variables describe one store: ` +
+        'the second store\'s would replace the first\'s. Fix: give each store its own function, or grant the second ' +
+        'store\'s access with grantRead/grantWrite/grantInvokeReader and pass its names to your code yourself.',
+      );
+    }
+    CONFIGURED_FOR.set(fn, this);
+    for (const [name, value] of Object.entries(variables)) {
+      fn.addEnvironment(name, value);
+    }
+  }
 
   /** The environment variables that describe this store to the runtime (see runtime/config.ts). */
   private environment(): Record<string, string> {

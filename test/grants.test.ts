@@ -186,8 +186,25 @@ describe('grantInvokeReader', () => {
     });
     const all = Object.values(statements).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     expect(all).toContainEqual(expect.objectContaining({ Action: 'lambda:InvokeFunctionUrl', Resource: readerArn }));
-    expect(all).toContainEqual(expect.objectContaining({ Action: 'lambda:InvokeFunction' }));
+    expect(all).toContainEqual(expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: readerArn }));
     expect(all.flatMap((st: any) => [st.Action].flat())).not.toContain('lambda:*');
+    // No `<arn>:*` (versions and aliases): the reader is invoked unqualified, and the wildcard
+    // would be a cdk-nag AwsSolutions-IAM5 finding on every caller.
+    expect(JSON.stringify(all)).not.toContain(':*');
+  });
+
+  test('a service principal gets a resource-based permission on the reader', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'TestStack');
+    const store = new SplitStore(stack, 'Store', { reconcilerEnabled: false, reader: { functionUrl: false } });
+    // WHEN
+    const grant = store.grantInvokeReader(new iam.ServicePrincipal('apigateway.amazonaws.com'));
+    // THEN
+    expect(grant.success).toBe(true);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+    });
   });
 
   test('grants only lambda:InvokeFunction when the reader has no Function URL', () => {

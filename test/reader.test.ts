@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { DEFAULT_NODE_RUNTIME } from '../src/private/bundled-function';
 import { StoreWiring } from '../src/private/wiring';
 import { SplitStoreReader, SplitStoreReaderOptions } from '../src/reader';
 import { ENV } from '../src/runtime/config';
@@ -50,7 +51,7 @@ function fixture(opts: { key?: boolean; indexes?: string; indexNames?: string[] 
     table,
     bucket,
     key,
-    wiring: { table, bucket, encryptionKey: key, keyPrefix: 'items/', environment, indexNames: opts.indexNames },
+    wiring: { table, bucket, encryptionKey: key, keyPrefix: 'items/', environment, indexNames: opts.indexNames, runtime: DEFAULT_NODE_RUNTIME },
   };
 }
 
@@ -106,14 +107,14 @@ describe('SplitStoreReader defaults', () => {
     expect(Annotations.fromStack(f.stack).findWarning('*', Match.stringLikeRegexp('readerPublicUrl'))).toHaveLength(0);
   });
 
-  test('Node.js 22, 512 MiB, 30 s, no tracing, no reserved concurrency', () => {
+  test('Node.js 24, 512 MiB, 30 s, no tracing, no reserved concurrency', () => {
     // GIVEN
     const f = fixture();
     // WHEN
     reader(f);
     // THEN
     const props = readerFunction(Template.fromStack(f.stack));
-    expect(props.Runtime).toEqual('nodejs22.x');
+    expect(props.Runtime).toEqual('nodejs24.x');
     expect(props.Handler).toEqual('index.handler');
     expect(props.MemorySize).toEqual(512);
     expect(props.Timeout).toEqual(30);

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { DEFAULT_NODE_RUNTIME } from '../src/private/bundled-function';
 import { StoreWiring } from '../src/private/wiring';
 import { SplitStoreReader } from '../src/reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from '../src/reconciler';
@@ -52,7 +53,7 @@ function fixture(opts: { key?: boolean; importedBucket?: boolean } = {}): Fixtur
     table,
     bucket,
     key,
-    wiring: { table, bucket, encryptionKey: key, keyPrefix: 'items/', environment },
+    wiring: { table, bucket, encryptionKey: key, keyPrefix: 'items/', environment, runtime: DEFAULT_NODE_RUNTIME },
   };
 }
 
@@ -174,7 +175,7 @@ describe('SplitStoreReconciler defaults', () => {
     });
   });
 
-  test('Node.js 22, 256 MiB, 1 minute, the wiring environment, own log group of one month', () => {
+  test('Node.js 24, 256 MiB, 1 minute, the wiring environment, own log group of one month', () => {
     // GIVEN
     const f = fixture();
     // WHEN
@@ -182,7 +183,7 @@ describe('SplitStoreReconciler defaults', () => {
     // THEN
     const template = Template.fromStack(f.stack);
     const props = reconcilerFunction(template);
-    expect(props.Runtime).toEqual('nodejs22.x');
+    expect(props.Runtime).toEqual('nodejs24.x');
     expect(props.MemorySize).toEqual(256);
     expect(props.Timeout).toEqual(60);
     expect(props.TracingConfig).toBeUndefined();
@@ -465,10 +466,16 @@ describe('SplitStoreReconciler cdk-nag', () => {
     const suppressions = handlerIds
       .flatMap((k) => resources[k].Metadata?.cdk_nag?.rules_to_suppress ?? [])
       .map((rule: any) => [rule.id, rule.applies_to]);
-    expect(suppressions).toEqual(expect.arrayContaining([
+    // The handler's s3:PutBucketNotification is on "*" in older aws-cdk-lib releases (the floor)
+    // and scoped to the bucket in newer ones: the wildcard is suppressed exactly where it exists.
+    const statements = handlerIds
+      .filter((k) => resources[k].Type === 'AWS::IAM::Policy')
+      .flatMap((k) => resources[k].Properties.PolicyDocument.Statement);
+    const wildcard = statements.some((st: any) => [st.Resource].flat().includes('*'));
+    expect(suppressions).toEqual([
       ['AwsSolutions-IAM4', ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']],
-      ['AwsSolutions-IAM5', ['Resource::*']],
-    ]));
+      ...(wildcard ? [['AwsSolutions-IAM5', ['Resource::*']]] : []),
+    ]);
     for (const k of handlerIds) {
       for (const rule of resources[k].Metadata?.cdk_nag?.rules_to_suppress ?? []) {
         expect(rule.reason.length).toBeGreaterThan(40);

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -308,7 +308,7 @@ describe('shared props', () => {
   });
 
   test('removalPolicy applies to the table and the bucket', () => {
-    const template = templateOf({ removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false });
+    const template = templateOf({ removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, bucketProps: { autoDeleteObjects: true } });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
   });
@@ -324,7 +324,7 @@ describe('shared props', () => {
 
   test('removalPolicy DESTROY with deletionProtection: false does not warn', () => {
     const stack = newStack();
-    storeOnly(stack, { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false });
+    storeOnly(stack, { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, bucketProps: { autoDeleteObjects: true } });
     Annotations.fromStack(stack).hasNoWarning('/TestStack/Store', Match.anyValue());
   });
 
@@ -619,14 +619,6 @@ describe('validation', () => {
   test('fails when the partition key name is empty', () => {
     expect(() => templateOf({ partitionKey: { name: '', type: dynamodb.AttributeType.STRING } }))
       .toThrow(/partitionKey.name must not be empty/);
-  });
-
-  test.each(['', 'items', '/items/', 'items//', 'it*ms/'])('fails when keyPrefix is %j', (keyPrefix) => {
-    expect(() => templateOf({ keyPrefix })).toThrow(/keyPrefix must be a non-empty S3 key prefix that ends with '\/'/);
-  });
-
-  test('fails when keyPrefix is a token', () => {
-    expect(() => templateOf({ keyPrefix: Token.asString({ Ref: 'Prefix' }) })).toThrow(/keyPrefix must be a literal string, not a token/);
   });
 
   test('fails when serverAccessLogsPrefix is given without serverAccessLogsBucket', () => {

@@ -26,6 +26,11 @@ export const DYNAMODB_QUERY_PAGE_BYTES = 1024 * KB;
 export const S3_LIST_MAX_KEYS = 1000;
 /** AWS bills a month as 730 hours. */
 export const DAYS_PER_MONTH = 730 / 24;
+/** Lambda response streaming: the first 6 MB of each response are not billed as streamed bytes. */
+export const LAMBDA_STREAM_FREE_BYTES = 6 * 1024 * KB;
+/** Lambda's memory range, MB. */
+export const LAMBDA_MIN_MEMORY_MB = 128;
+export const LAMBDA_MAX_MEMORY_MB = 10_240;
 
 /** The three layouts compared. */
 export type Layout = 'dynamodb' | 's3' | 'split';
@@ -33,6 +38,21 @@ export const LAYOUTS: readonly Layout[] = ['dynamodb', 's3', 'split'];
 
 /** Read consistency of a DynamoDB GetItem. */
 export type Consistency = 'strong' | 'eventual';
+
+/**
+ * The split layout's reads and list pages through the reference reader Lambda (its
+ * Function URL, streamed), instead of application code calling DynamoDB and S3 itself.
+ */
+export interface ReaderUsage {
+  /** Share of the reads and list pages served by the reader, 0 to 1. */
+  readonly share: number;
+  /** Memory of the reader in MB (the construct's default is 512). */
+  readonly memoryMb: number;
+  /** Duration of one split read in ms; Lambda bills it rounded up to the next 1 ms. */
+  readonly readMs: number;
+  /** Duration of one list page in ms, rounded up the same way. */
+  readonly listMs: number;
+}
 
 /** What is stored and how it is used, per month. */
 export interface Workload {
@@ -83,19 +103,31 @@ export interface Workload {
    * @default 8
    */
   readonly partNameBytes?: number;
+  /**
+   * Reads and list pages of the split layout served by the reference reader Lambda.
+   * @default - none: application code reads DynamoDB and S3 itself
+   */
+  readonly reader?: ReaderUsage;
+  /**
+   * S3 request metrics the split layout's bucket publishes (the store's metrics
+   * configuration on the key prefix), each billed as a CloudWatch custom metric for the
+   * month. A fixed charge per store, whatever the traffic.
+   * @default 0
+   */
+  readonly requestMetrics?: number;
 }
 
 /** Which bucket of the bill a line belongs to. */
-export type CostCategory = 'requests' | 'storage' | 'backups';
+export type CostCategory = 'requests' | 'storage' | 'backups' | 'monitoring';
 
 /** One line of a bill. */
 export interface CostLine {
   readonly category: CostCategory;
-  readonly service: 'DynamoDB' | 'S3';
+  readonly service: 'DynamoDB' | 'S3' | 'Lambda' | 'CloudWatch';
   /** What is counted, e.g. 'GetItem (reads)'. */
   readonly what: string;
   readonly quantity: number;
-  /** Unit of `quantity`: 'RRU', 'WRU', 'requests', 'GB-month'. */
+  /** Unit of `quantity`: 'RRU', 'WRU', 'requests', 'GB-month', 'GB-s', 'GB', 'metric-months'. */
   readonly unit: string;
   readonly usd: number;
 }
@@ -106,6 +138,7 @@ export interface CostBreakdown {
   readonly requests: number;
   readonly storage: number;
   readonly backups: number;
+  readonly monitoring: number;
   readonly total: number;
   readonly lines: readonly CostLine[];
 }
@@ -150,6 +183,17 @@ export function validateWorkload(w: Workload): void {
       'readConsistency', w.readConsistency, "'strong' or 'eventual'");
   }
   if (w.partNameBytes !== undefined) positiveInteger('partNameBytes', w.partNameBytes);
+  if (w.requestMetrics !== undefined) {
+    check(Number.isInteger(w.requestMetrics) && w.requestMetrics >= 0, 'requestMetrics', w.requestMetrics, 'an integer >= 0');
+  }
+  if (w.reader !== undefined) {
+    const r = w.reader;
+    check(Number.isFinite(r.share) && r.share >= 0 && r.share <= 1, 'reader.share', r.share, 'a number from 0 to 1');
+    check(Number.isInteger(r.memoryMb) && r.memoryMb >= LAMBDA_MIN_MEMORY_MB && r.memoryMb <= LAMBDA_MAX_MEMORY_MB,
+      'reader.memoryMb', r.memoryMb, `an integer from ${LAMBDA_MIN_MEMORY_MB} to ${LAMBDA_MAX_MEMORY_MB}`);
+    check(Number.isFinite(r.readMs) && r.readMs > 0, 'reader.readMs', r.readMs, 'a finite number > 0');
+    check(Number.isFinite(r.listMs) && r.listMs > 0, 'reader.listMs', r.listMs, 'a finite number > 0');
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -249,6 +293,20 @@ export function reservedAttributeBytes(parts: number, partBytes: number, options
   return rev + token + proto + pins;
 }
 
+// ---------------------------------------------------------------------------------------
+// Lambda (AWS Lambda pricing: requests, duration in GB-seconds rounded up to 1 ms, streamed
+// bytes beyond 6 MB per response)
+
+/** GB-seconds of one invocation: memory in GB (MB / 1,024) times the duration rounded up to 1 ms. */
+export function lambdaGbSeconds(memoryMb: number, durationMs: number): number {
+  return (memoryMb / 1024) * (Math.ceil(durationMs) / 1000);
+}
+
+/** Bytes of one streamed response that Lambda bills: those beyond the first 6 MB. */
+export function streamedBillableBytes(responseBytes: number): number {
+  return Math.max(0, responseBytes - LAMBDA_STREAM_FREE_BYTES);
+}
+
 /**
  * Average bytes of noncurrent versions kept, by Little's law: versions become noncurrent
  * at `overwritesPerMonth` per month and each stays `retentionDays` days.
@@ -274,7 +332,8 @@ class Bill {
     const requests = sum('requests');
     const storage = sum('storage');
     const backups = sum('backups');
-    return { layout: this.layout, requests, storage, backups, total: requests + storage + backups, lines: this.lines };
+    const monitoring = sum('monitoring');
+    return { layout: this.layout, requests, storage, backups, monitoring, total: requests + storage + backups + monitoring, lines: this.lines };
   }
 }
 
@@ -385,7 +444,31 @@ export function costSplit(w: Workload, p: PriceTable): CostBreakdown {
   bill.add('storage', 'S3', 'current part versions', current, 'GB-month', current * p.s3StorageGbMonth.usd);
   const noncurrent = noncurrentBytes(changed * partBytes, w.writesPerMonth * w.overwriteFraction, w.retentionDays) / GB;
   bill.add('backups', 'S3', 'noncurrent part versions', noncurrent, 'GB-month', noncurrent * p.s3StorageGbMonth.usd);
+  if (w.reader) readerLines(bill, w, p, w.reader, rowBytes);
+  const metrics = w.requestMetrics ?? 0;
+  if (metrics > 0) {
+    bill.add('monitoring', 'CloudWatch', 'S3 request metrics of the key prefix', metrics, 'metric-months', metrics * p.cloudWatchMetricMonth.usd);
+  }
   return bill.done();
+}
+
+/**
+ * The reference reader's share of the split layout's bill: one invocation per read and per
+ * list page it serves; GB-seconds at its memory and duration; streamed bytes beyond 6 MB
+ * per response (a read streams the index row and every part, about the item's size; a
+ * list page its rows). The DynamoDB and S3 requests it makes are those of the read or list
+ * itself, already counted.
+ */
+function readerLines(bill: Bill, w: Workload, p: PriceTable, reader: ReaderUsage, rowBytes: number): void {
+  const reads = w.readsPerMonth * reader.share;
+  const pages = w.listPagesPerMonth * reader.share;
+  const invocations = reads + pages;
+  bill.add('requests', 'Lambda', 'reader invocations (reads, lists)', invocations, 'requests', invocations * p.lambdaRequestPerMillion.usd / 1e6);
+  const gbSeconds = reads * lambdaGbSeconds(reader.memoryMb, reader.readMs) + pages * lambdaGbSeconds(reader.memoryMb, reader.listMs);
+  bill.add('requests', 'Lambda', `reader duration (${reader.memoryMb} MB; ${reader.readMs} ms a read, ${reader.listMs} ms a list page)`,
+    gbSeconds, 'GB-s', gbSeconds * p.lambdaGbSecondX86.usd);
+  const streamed = (reads * streamedBillableBytes(w.itemBytes) + pages * streamedBillableBytes(w.rowsPerPage * rowBytes)) / GB;
+  bill.add('requests', 'Lambda', 'reader streamed bytes beyond 6 MB a response', streamed, 'GB', streamed * p.lambdaStreamedGb.usd);
 }
 
 /** The bill of one layout. */

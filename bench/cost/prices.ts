@@ -12,13 +12,15 @@
  *   two or more independent secondary pages agree on it (and, for DynamoDB throughput,
  *   it is exactly half the pre-2024-11-01 list price, matching AWS's announced 50 % cut).
  * - `secondary`: only one secondary page was found. Check it before relying on it.
+ * - `unverified`: no page we could read showed the figure; the note says why no result of
+ *   the model depends on it.
  *
  * Check every figure against https://aws.amazon.com/dynamodb/pricing/on-demand/ and
  * https://aws.amazon.com/s3/pricing/ before quoting the model's output as a bill.
  */
 
 /** How sure a price figure is; see the module comment. */
-export type PriceConfidence = 'aws' | 'corroborated' | 'secondary';
+export type PriceConfidence = 'aws' | 'corroborated' | 'secondary' | 'unverified';
 
 /** One price, with its unit and provenance. */
 export interface Price {
@@ -56,6 +58,14 @@ export interface PriceTable {
   readonly s3DeletePer1000: Price;
   /** Data transfer between DynamoDB, S3 and Lambda inside one region. */
   readonly dataTransferInRegionGb: Price;
+  /** Lambda requests (invocations). */
+  readonly lambdaRequestPerMillion: Price;
+  /** Lambda duration on x86_64 (the store's functions set no architecture), first pricing tier. */
+  readonly lambdaGbSecondX86: Price;
+  /** Lambda response streaming: bytes streamed beyond the first 6 MB of a response. */
+  readonly lambdaStreamedGb: Price;
+  /** CloudWatch custom metric, first 10,000 metrics; S3 request metrics are billed at this rate. */
+  readonly cloudWatchMetricMonth: Price;
 }
 
 const READ_ON = '2026-11-24';
@@ -159,5 +169,50 @@ export const US_EAST_1: PriceTable = {
     readOn: READ_ON,
     confidence: 'aws',
     note: 'Data transfer out to the internet is not free and is left out of the model (the same bytes leave in every layout).',
+  },
+  lambdaRequestPerMillion: {
+    usd: 0.20,
+    unit: 'per million requests',
+    sources: [
+      'AWS whitepaper, "How AWS Pricing Works", Lambda: "$0.20 per 1 million requests thereafter, or $0.0000002 per request"',
+      'AWS, "AWS Lambda pricing" (aws.amazon.com/lambda/pricing/), example 1: "The monthly request price is $0.20 per 1 million requests"',
+    ],
+    readOn: READ_ON,
+    confidence: 'aws',
+    note: 'The free tier (1 million requests per month) is ignored.',
+  },
+  lambdaGbSecondX86: {
+    usd: 0.0000166667,
+    unit: 'per GB-second (x86_64, first 6 billion GB-seconds per month)',
+    sources: [
+      'AWS, "AWS Lambda pricing" (aws.amazon.com/lambda/pricing/), example 1: "$0.00001667 per GB-s" (rounded), US East (N. Virginia); duration rounded up to the nearest 1 ms',
+      'Cloudchipr, "AWS Lambda Pricing Breakdown" (2024): x86, first 6 billion GB-seconds per month, $0.0000166667 per GB-second',
+      'adhdecode, "Lambda cost calculation breakdown": us-east-1 $0.0000166667 per GB-second',
+    ],
+    readOn: READ_ON,
+    confidence: 'corroborated',
+    note: 'Arm (Graviton) is about 20 % cheaper; the store\'s functions use the default x86_64. The free tier (400,000 GB-seconds) is ignored.',
+  },
+  lambdaStreamedGb: {
+    usd: 0.008,
+    unit: 'per GB streamed beyond the first 6 MB of each response',
+    sources: [
+      'AWS developer guide, "Response streaming for Lambda functions": "Streaming responses incurs a cost", and the first 6 MB of a response are streamed at uncapped bandwidth; the rate is on the pricing page, whose stored copies did not show it',
+      'Cloudchipr, "AWS Lambda Pricing Breakdown" (2024): the free tier includes 100 GiB of response streaming, "with the first 6MB per request free"',
+    ],
+    readOn: READ_ON,
+    confidence: 'unverified',
+    note: 'The rate itself was on no page we could read. It multiplies zero in every table of docs/COST.md: a store\'s items are far below 6 MB, so no response has billable streamed bytes.',
+  },
+  cloudWatchMetricMonth: {
+    usd: 0.30,
+    unit: 'per metric-month (first 10,000 metrics)',
+    sources: [
+      'AWS, Amazon S3 user guide, "Monitoring metrics with Amazon CloudWatch": request metrics "are billed at the same rate as the Amazon CloudWatch custom metrics"',
+      'cal53.calculator.city, "AWS CloudWatch Custom Metrics Cost Calculator": "$0.30 per metric per month for the first 10,000 metrics"',
+    ],
+    readOn: READ_ON,
+    confidence: 'secondary',
+    note: 'CloudWatch prorates a metric by the hours it is published. S3 publishes an operation\'s request metric only in periods with requests of that type (S3 user guide, "CloudWatch metrics configurations").',
   },
 };

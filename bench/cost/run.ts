@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ChartPanel, renderChart } from './chart';
 import {
-  BreakEven, breakEvenItemBytes, costOf, CostBreakdown, KB, Layout, LAYOUTS, splitSizes, Workload,
+  BreakEven, breakEvenItemBytes, costOf, CostBreakdown, CostLine, costSplit, KB, lambdaGbSeconds, Layout, LAYOUTS, ReaderUsage, splitSizes, Workload,
 } from './model';
 import { PriceTable, US_EAST_1 } from './prices';
 
@@ -29,6 +29,22 @@ export const MIXES: readonly Mix[] = [
 /** Item sizes of the tables, in KB. */
 export const SIZES_KB: readonly number[] = [1, 4, 10, 40, 100, 200, 400];
 
+/**
+ * S3 request metrics a store publishes: of S3's 16, those its traffic produces (AllRequests,
+ * GetRequests, PutRequests, DeleteRequests, HeadRequests, BytesDownloaded, BytesUploaded,
+ * 4xxErrors, 5xxErrors, FirstByteLatency, TotalRequestLatency). No POST, SELECT or LIST:
+ * S3 publishes an operation's metric only when such requests happen.
+ */
+export const STORE_REQUEST_METRICS = 11;
+
+/**
+ * The reference reader at its defaults, every read and list page through it. Durations from
+ * docs/BENCHMARKS.md, measured on local emulators with injected latency (DynamoDB 5 ms, S3
+ * 40 ms), not on AWS: a split read 49.4 ms p50 inside the function (billed 50 ms), a 50-row
+ * list page 11.0 ms p50 as its caller saw it.
+ */
+export const READER: ReaderUsage = { share: 1, memoryMb: 512, readMs: 49.4, listMs: 11 };
+
 /** Everything but the size and the mix. */
 export const BASE: Omit<Workload, 'itemBytes' | 'readsPerMonth' | 'listPagesPerMonth'> = {
   items: 1_000_000,
@@ -39,6 +55,7 @@ export const BASE: Omit<Workload, 'itemBytes' | 'readsPerMonth' | 'listPagesPerM
   retentionDays: 7,
   overwriteFraction: 0.9,
   readConsistency: 'strong',
+  requestMetrics: STORE_REQUEST_METRICS,
 };
 
 /** One list page per this many item reads. */
@@ -75,7 +92,7 @@ export function describeBreakEven(b: BreakEven): string {
 }
 
 function cell(b: CostBreakdown): string {
-  return `${usd(b.requests)} / ${usd(b.storage)} / ${usd(b.backups)}`;
+  return `${usd(b.requests)} / ${usd(b.storage)} / ${usd(b.backups)} / ${usd(b.monitoring)}`;
 }
 
 /** The markdown tables and the SVG chart, from one price table. */
@@ -88,8 +105,9 @@ export function buildReport(prices: PriceTable = US_EAST_1): { markdown: string;
     + `(${b.overwriteFraction * 100} % overwrites, every part rewritten); one list page of ${b.rowsPerPage} rows `
     + `per ${READS_PER_LIST_PAGE} reads; retention ${b.retentionDays} days; `
     + `all-DynamoDB reads ${b.readConsistency === 'eventual' ? 'eventually' : 'strongly'} consistent, the split's row read strongly consistent, `
-    + `lists eventually consistent. Prices: ${prices.region}, on-demand. `
-    + 'Cells are requests / storage / backups; the bold figure is the monthly total in USD.');
+    + 'lists eventually consistent; the split\'s reads made by application code (not the reference reader: see below), '
+    + `its bucket publishing ${b.requestMetrics} S3 request metrics. Prices: ${prices.region}, on-demand. `
+    + 'Cells are requests / storage / backups / monitoring; the bold figure is the monthly total in USD.');
   md.push('');
   for (const mix of MIXES) {
     const w = mixWorkload(mix);
@@ -124,10 +142,34 @@ export function buildReport(prices: PriceTable = US_EAST_1): { markdown: string;
     ['4 parts, 1 rewritten per write', { parts: 4, partsChangedPerWrite: 1 }],
     ['10 million items (same traffic)', { items: 10_000_000 }],
     ['retention 35 days', { retentionDays: 35 }],
+    ['every read and list page through the reference reader', { reader: READER }],
   ];
   for (const [label, change] of variants) {
     const row = MIXES.map(mix => describeBreakEven(breakEvenItemBytes({ ...mixWorkload(mix), ...change }, prices)));
     md.push(`| ${label} | ${row.join(' | ')} |`);
+  }
+  md.push('');
+
+  // The reference reader and the request metrics.
+  const perRead = prices.lambdaRequestPerMillion.usd + 1e6 * lambdaGbSeconds(READER.memoryMb, READER.readMs) * prices.lambdaGbSecondX86.usd;
+  md.push('#### Reads through the reference reader');
+  md.push('');
+  md.push(`Every read and list page through the reader (${READER.memoryMb} MB, ${READER.readMs} ms a read and ${READER.listMs} ms a list page, `
+    + `billed rounded up to the next 1 ms): one read costs the reader **${usd(perRead)} per million** `
+    + `(${usd(prices.lambdaRequestPerMillion.usd)} of requests + ${usd(perRead - prices.lambdaRequestPerMillion.usd)} of duration), on top of the `
+    + 'DynamoDB and S3 requests the read makes either way; no response reaches the 6 MB beyond which streamed bytes are billed. '
+    + `The ${b.requestMetrics} S3 request metrics cost ${usd((b.requestMetrics ?? 0) * prices.cloudWatchMetricMonth.usd)} a month per store whatever the traffic.`);
+  md.push('');
+  md.push(`| Item size | ${MIXES.map(m => `${m.name}: application reads | ${m.name}: through the reader`).join(' | ')} |`);
+  md.push(`|---:|${MIXES.map(() => '---:|---:').join('|')}|`);
+  for (const kb of SIZES_KB) {
+    const cells = MIXES.flatMap(mix => {
+      const w = { ...mixWorkload(mix), itemBytes: kb * KB };
+      const direct = costSplit(w, prices).total;
+      const viaReader = costSplit({ ...w, reader: READER }, prices).total;
+      return [usd(direct), `${usd(viaReader)} (+${((viaReader / direct - 1) * 100).toFixed(0)} %)`];
+    });
+    md.push(`| ${kb} KB | ${cells.join(' | ')} |`);
   }
   md.push('');
 
@@ -143,12 +185,15 @@ export function buildReport(prices: PriceTable = US_EAST_1): { markdown: string;
   md.push('');
   md.push('| Layout | Service | What | Quantity | Unit | USD |');
   md.push('|---|---|---|---:|---|---:|');
-  for (const layout of LAYOUTS) {
-    for (const line of costOf(layout, example, prices).lines) {
-      const q = line.unit === 'GB-month' ? line.quantity.toFixed(3) : Math.round(line.quantity).toLocaleString('en-US');
-      md.push(`| ${LAYOUT_LABEL[layout]} | ${line.service} | ${line.what} | ${q} | ${line.unit} | ${usd(line.usd)} |`);
+  const fractional = new Set(['GB-month', 'GB']);
+  const billRows = (label: string, bill: CostBreakdown, only?: CostLine['service']) => {
+    for (const line of bill.lines.filter(l => !only || l.service === only)) {
+      const q = fractional.has(line.unit) ? line.quantity.toFixed(3) : Math.round(line.quantity).toLocaleString('en-US');
+      md.push(`| ${label} | ${line.service} | ${line.what} | ${q} | ${line.unit} | ${usd(line.usd)} |`);
     }
-  }
+  };
+  for (const layout of LAYOUTS) billRows(LAYOUT_LABEL[layout], costOf(layout, example, prices));
+  billRows('split, reads through the reader: in addition', costSplit({ ...example, reader: READER }, prices), 'Lambda');
 
   // Chart: log-spaced sizes plus the table sizes.
   const sampleBytes = new Set<number>(SIZES_KB.map(k => k * KB));

@@ -45,6 +45,8 @@ const settings = {
   seed: intSetting('DEMO_SEED', 42),
   dynamodbMs: intSetting('DEMO_DYNAMODB_MS', 5),
   s3Ms: intSetting('DEMO_S3_MS', 40),
+  /** The reader's per-part S3 timeout (SPLIT_STORE_PART_TIMEOUT_MS); the test raises it out of reach of a loaded machine. */
+  partTimeoutMs: intSetting('DEMO_PART_TIMEOUT_MS', 10_000),
   writers: 8,
   pageSize: 12,
 };
@@ -134,7 +136,8 @@ async function main(cleanup: Cleanup): Promise<boolean> {
   step(`Loading the built reference reader (${path.relative(ROOT, READER_BUNDLE)}) in a local Lambda streaming runtime`);
   const reader = await cleanup.starting(r => `local Lambda runtime${r ? ` (pid ${r.pid})` : ''}`, LambdaRuntime.start({
     bundle: READER_BUNDLE,
-    environment: plan.environment,
+    environment: { ...plan.environment, SPLIT_STORE_PART_TIMEOUT_MS: String(settings.partTimeoutMs) },
+    timeoutMs: settings.partTimeoutMs + 20_000,
     endpoints: { dynamodb: dynamodbProxy.endpoint, s3: s3.endpoint },
     functionName: 'InvoicesExample-Reader',
   }), r => r.stop());

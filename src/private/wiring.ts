@@ -1,10 +1,10 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct, IConstruct } from 'constructs';
-import { NagSuppression, nagFindingOf } from './nag';
+import { Construct } from 'constructs';
 
 // What the store's Lambdas (reader, reconciler) share: the wiring to the store and the
 // helpers both constructs use.
@@ -36,33 +36,13 @@ export interface StoreWiring {
    * @default - the names in `environment[ENV.indexes]`; no index at all when absent
    */
   readonly indexNames?: string[];
+  /** Lambda runtime of the store's functions (checked by `checkRuntime`). */
+  readonly runtime: lambda.Runtime;
 }
 
 /** The ARN pattern of every part of the store: `<bucketArn>/<keyPrefix>*`. */
 export function partsArn(wiring: StoreWiring): string {
   return wiring.bucket.arnForObjects(`${wiring.keyPrefix}*`);
-}
-
-/** The IAM5 suppression of the `<bucketArn>/<keyPrefix>*` wildcard. */
-export function partsWildcardSuppression(scope: IConstruct, wiring: StoreWiring): NagSuppression {
-  return {
-    id: 'AwsSolutions-IAM5',
-    reason:
-      'Part keys are derived from item keys at run time; the wildcard is bounded by the store\'s key prefix, ' +
-      'so the function reaches the store\'s parts and no other object of the bucket.',
-    applies_to: [nagFindingOf(scope, partsArn(wiring))],
-  };
-}
-
-/** The IAM5 suppression of the X-Ray write actions, which support no resource-level permission. */
-export function xrayWildcardSuppression(): NagSuppression {
-  return {
-    id: 'AwsSolutions-IAM5',
-    reason:
-      'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permission: ' +
-      'the X-Ray documentation requires Resource "*". Added by Lambda when tracing is on.',
-    applies_to: ['Resource::*'],
-  };
 }
 
 /**

@@ -29,6 +29,10 @@ export const ENV = {
   indexes: 'SPLIT_STORE_INDEXES',
   /** Writer deadline in milliseconds, after which a writer compensates instead of committing. */
   writerDeadlineMs: 'SPLIT_STORE_WRITER_DEADLINE_MS',
+  /** Name of the store's reference reader function (set by `grantInvokeReaderAndConfigure`). */
+  readerFunctionName: 'SPLIT_STORE_READER_FUNCTION_NAME',
+  /** Function URL of the store's reference reader, when it has one (set by `grantInvokeReaderAndConfigure`). */
+  readerUrl: 'SPLIT_STORE_READER_URL',
 } as const;
 
 /** Default S3 key prefix. */

@@ -7,19 +7,20 @@
 import { decadeDomain, logScale, renderChart } from '../../bench/cost/chart';
 import {
   breakEvenItemBytes, costAllDynamo, costAllS3, costOf, costSplit, DAYS_PER_MONTH, GB, KB,
-  mapAttributeBytes, noncurrentBytes, numberAttributeBytes, queryReadRequestUnits, queryResponses,
-  readRequestUnits, reservedAttributeBytes, significantDigits, splitSizes, stringAttributeBytes,
+  lambdaGbSeconds, mapAttributeBytes, noncurrentBytes, numberAttributeBytes, queryReadRequestUnits, queryResponses,
+  readRequestUnits, reservedAttributeBytes, significantDigits, splitSizes, streamedBillableBytes, stringAttributeBytes,
   validateWorkload, Workload, writeRequestUnits,
 } from '../../bench/cost/model';
 import { Price, PriceTable, US_EAST_1 } from '../../bench/cost/prices';
-import { buildReport, MIXES, mixWorkload, replaceGenerated, SIZES_KB } from '../../bench/cost/run';
+import { buildReport, MIXES, mixWorkload, READER, replaceGenerated, SIZES_KB, STORE_REQUEST_METRICS } from '../../bench/cost/run';
 
 function price(usd: number): Price {
   return { usd, unit: 'test', sources: ['test'], readOn: '2026-11-24', confidence: 'aws' };
 }
 
 /** Round prices: WRU $0.625/M, RRU $0.125/M, DynamoDB $0.25/GB-month, PITR $0.20/GB-month,
- * S3 $0.023/GB-month, PUT/LIST $0.005 per 1,000, GET $0.0004 per 1,000. */
+ * S3 $0.023/GB-month, PUT/LIST $0.005 per 1,000, GET $0.0004 per 1,000, Lambda $0.20/M
+ * requests and $0.0000166667/GB-s, streamed $0.008/GB, a CloudWatch metric $0.30/month. */
 const P: PriceTable = {
   region: 'test-1',
   dynamoWriteRequestUnit: price(0.625),
@@ -31,6 +32,10 @@ const P: PriceTable = {
   s3GetPer1000: price(0.0004),
   s3DeletePer1000: price(0),
   dataTransferInRegionGb: price(0),
+  lambdaRequestPerMillion: price(0.20),
+  lambdaGbSecondX86: price(0.0000166667),
+  lambdaStreamedGb: price(0.008),
+  cloudWatchMetricMonth: price(0.30),
 };
 
 /** A workload that costs nothing; each test turns on what it checks. */
@@ -47,7 +52,19 @@ const NOTHING: Workload = {
   overwriteFraction: 0,
 };
 
-const line = (bill: { lines: readonly { what: string; quantity: number; usd: number }[] }, what: string) => {
+/** The balanced mix (10 reads a write, a list page per 10 reads) at 40 KB, two parts. */
+const BALANCED_40KB: Workload = {
+  ...NOTHING,
+  items: 1_000_000,
+  itemBytes: 40 * KB,
+  parts: 2,
+  readsPerMonth: 10_000_000,
+  writesPerMonth: 1_000_000,
+  listPagesPerMonth: 1_000_000,
+  overwriteFraction: 0.9,
+};
+
+const line = (bill: { lines: readonly { what: string; quantity: number; unit: string; usd: number }[] }, what: string) => {
   const found = bill.lines.find(l => l.what.startsWith(what));
   if (!found) throw new Error(`no line "${what}" in ${bill.lines.map(l => l.what).join(', ')}`);
   return found;
@@ -218,16 +235,7 @@ describe('all in S3', () => {
 
 describe('split (this store)', () => {
   // Balanced mix at 40 KB: row 426 B, 2 parts of 20,380 B (see "reserved attributes").
-  const w: Workload = {
-    ...NOTHING,
-    items: 1_000_000,
-    itemBytes: 40 * KB,
-    parts: 2,
-    readsPerMonth: 10_000_000,
-    writesPerMonth: 1_000_000,
-    listPagesPerMonth: 1_000_000,
-    overwriteFraction: 0.9,
-  };
+  const w = BALANCED_40KB;
 
   test('requests of writes, reads and lists', () => {
     // Writes: 1 M x 1 RRU read first ($0.125) + 2 M PUT ($10.00) + 1 M x 1 WRU ($0.625)
@@ -270,6 +278,78 @@ describe('split (this store)', () => {
   });
 });
 
+describe('the reference reader (Lambda)', () => {
+  test('GB-seconds: memory in GB times the duration rounded up to 1 ms', () => {
+    // 512 MB = 0.5 GB; 49.4 ms is billed 50 ms: 0.5 x 0.050 = 0.025 GB-s.
+    expect(lambdaGbSeconds(512, 49.4)).toBeCloseTo(0.025, 12);
+    expect(lambdaGbSeconds(512, 49)).toBeCloseTo(0.0245, 12);
+    // 128 MB for 1 ms: 0.125 x 0.001.
+    expect(lambdaGbSeconds(128, 0.2)).toBeCloseTo(0.000125, 12);
+    expect(lambdaGbSeconds(10_240, 1000)).toBe(10);
+  });
+
+  test('streamed bytes are billed beyond the first 6 MB of a response only', () => {
+    expect(streamedBillableBytes(400 * KB)).toBe(0);
+    expect(streamedBillableBytes(6 * 1024 * KB)).toBe(0);
+    expect(streamedBillableBytes(6 * 1024 * KB + 1)).toBe(1);
+    expect(streamedBillableBytes(7 * 1024 * KB)).toBe(1024 * KB);
+  });
+
+  // Balanced mix at 40 KB, every read and list page through a 512 MB reader.
+  const w = BALANCED_40KB;
+  const reader = { share: 1, memoryMb: 512, readMs: 49.4, listMs: 11 };
+
+  test('adds an invocation per read and list page, their GB-seconds, and no streamed bytes under 6 MB', () => {
+    // Invocations: 10 M + 1 M = 11 M x $0.20/M = $2.20.
+    // GB-s: 10 M x 0.5 x 0.050 = 250,000 + 1 M x 0.5 x 0.011 = 5,500 -> 255,500 x $0.0000166667 = $4.2583.
+    const direct = costSplit(w, P);
+    const viaReader = costSplit({ ...w, reader }, P);
+    expect(line(viaReader, 'reader invocations').quantity).toBe(11_000_000);
+    expect(line(viaReader, 'reader invocations').usd).toBeCloseTo(2.2, 10);
+    expect(line(viaReader, 'reader duration').quantity).toBeCloseTo(255_500, 6);
+    expect(line(viaReader, 'reader duration').usd).toBeCloseTo(255_500 * 0.0000166667, 10);
+    expect(line(viaReader, 'reader streamed bytes').quantity).toBe(0);
+    // The reads' own DynamoDB and S3 requests are the same either way.
+    expect(viaReader.requests - direct.requests).toBeCloseTo(2.2 + 255_500 * 0.0000166667, 10);
+    expect(direct.lines.some(l => l.service === 'Lambda')).toBe(false);
+  });
+
+  test('a share of the traffic scales every reader line', () => {
+    const half = costSplit({ ...w, reader: { ...reader, share: 0.5 } }, P);
+    expect(line(half, 'reader invocations').quantity).toBe(5_500_000);
+    expect(line(half, 'reader duration').quantity).toBeCloseTo(127_750, 6);
+  });
+
+  test('a response over 6 MB pays for its streamed bytes beyond 6 MB', () => {
+    // One read of a 7 MB item: 1 MB = 1/1,024 GB x $0.008.
+    const big = costSplit({ ...NOTHING, itemBytes: 7 * 1024 * KB, readsPerMonth: 1, reader }, P);
+    expect(line(big, 'reader streamed bytes').quantity).toBeCloseTo(1 / 1024, 12);
+    expect(line(big, 'reader streamed bytes').usd).toBeCloseTo(0.008 / 1024, 12);
+  });
+});
+
+describe('S3 request metrics', () => {
+  test('each metric is billed as a CloudWatch custom metric, a fixed monthly charge', () => {
+    // 11 metrics x $0.30 = $3.30, with or without traffic.
+    const idle = costSplit({ ...NOTHING, requestMetrics: 11 }, P);
+    expect(idle.monitoring).toBeCloseTo(3.3, 12);
+    expect(idle.total).toBeCloseTo(3.3, 12);
+    expect(line(idle, 'S3 request metrics').unit).toBe('metric-months');
+    const busy = costSplit({ ...NOTHING, requestMetrics: 11, readsPerMonth: 1_000_000 }, P);
+    expect(busy.monitoring).toBeCloseTo(3.3, 12);
+  });
+
+  test('none when the workload publishes none', () => {
+    expect(costSplit(NOTHING, P).monitoring).toBe(0);
+    expect(costSplit(NOTHING, P).lines.some(l => l.service === 'CloudWatch')).toBe(false);
+  });
+
+  test('the report\'s store publishes the 11 metrics its traffic produces', () => {
+    expect(STORE_REQUEST_METRICS).toBe(11);
+    expect(mixWorkload(MIXES[0]).requestMetrics).toBe(11);
+  });
+});
+
 describe('input validation', () => {
   test.each([
     ['items', { items: -1 }],
@@ -286,6 +366,12 @@ describe('input validation', () => {
     ['overwriteFraction', { overwriteFraction: 1.5 }],
     ['readConsistency', { readConsistency: 'linearizable' as never }],
     ['partNameBytes', { partNameBytes: 0 }],
+    ['requestMetrics', { requestMetrics: -1 }],
+    ['requestMetrics', { requestMetrics: 1.5 }],
+    ['reader.share', { reader: { share: 1.5, memoryMb: 512, readMs: 1, listMs: 1 } }],
+    ['reader.memoryMb', { reader: { share: 1, memoryMb: 64, readMs: 1, listMs: 1 } }],
+    ['reader.readMs', { reader: { share: 1, memoryMb: 512, readMs: 0, listMs: 1 } }],
+    ['reader.listMs', { reader: { share: 1, memoryMb: 512, readMs: 1, listMs: Number.NaN } }],
   ])('fails when %s is out of range', (field, change) => {
     const w = { ...NOTHING, ...change } as Workload;
     expect(() => validateWorkload(w)).toThrow(new RegExp(`workload\\.${field} must be`));
@@ -339,13 +425,21 @@ describe('break-even', () => {
 describe('price table', () => {
   test('every us-east-1 figure has a unit, a source and the date it was read', () => {
     const entries = Object.entries(US_EAST_1).filter(([k]) => k !== 'region') as Array<[string, Price]>;
-    expect(entries).toHaveLength(9);
+    expect(entries).toHaveLength(13);
     for (const [name, p] of entries) {
       expect({ name, ok: Number.isFinite(p.usd) && p.usd >= 0 }).toEqual({ name, ok: true });
       expect(p.sources.length).toBeGreaterThan(0);
       expect(p.readOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      expect(['aws', 'corroborated', 'secondary']).toContain(p.confidence);
+      expect(['aws', 'corroborated', 'secondary', 'unverified']).toContain(p.confidence);
     }
+  });
+
+  test('no figure of the report depends on an unverified price', () => {
+    // The streamed-bytes rate is the one unverified figure: a thousand times it changes nothing.
+    const unverified = Object.entries(US_EAST_1).filter(([, p]) => (p as Price).confidence === 'unverified').map(([k]) => k);
+    expect(unverified).toEqual(['lambdaStreamedGb']);
+    const scaled = { ...US_EAST_1, lambdaStreamedGb: { ...US_EAST_1.lambdaStreamedGb, usd: 8 } };
+    expect(buildReport(scaled).markdown).toBe(buildReport(US_EAST_1).markdown);
   });
 
   test('DynamoDB on-demand throughput is the post-2024-11-01 price (half the old $1.25 / $0.25)', () => {
@@ -395,7 +489,10 @@ describe('report', () => {
   test('has a table row per size and mix, and a break-even per mix', () => {
     const { markdown, svg, breakEvens } = buildReport(US_EAST_1);
     for (const mix of MIXES) expect(markdown).toContain(`#### ${mix.name}`);
-    for (const kb of SIZES_KB) expect(markdown.match(new RegExp(`^\\| ${kb} KB \\|`, 'gm'))).toHaveLength(MIXES.length);
+    // One row per size in each mix's table, and one in the reader's table.
+    for (const kb of SIZES_KB) expect(markdown.match(new RegExp(`^\\| ${kb} KB \\|`, 'gm'))).toHaveLength(MIXES.length + 1);
+    expect(markdown).toContain('#### Reads through the reference reader');
+    expect(markdown).toContain(`${READER.memoryMb} MB`);
     expect(breakEvens).toHaveLength(MIXES.length);
     expect(svg.match(/<path /g)).toHaveLength(MIXES.length * 3);
   });

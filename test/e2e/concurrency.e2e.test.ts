@@ -1,6 +1,7 @@
 /**
- * Concurrent writers and readers on a few shared items, against DynamoDB Local and the
- * versioned S3 test server (table and bucket from the SplitStore template).
+ * Concurrent writers and readers on a few shared items, against DynamoDB Local and each S3
+ * server with versioning, the versioned S3 test server and moto (table and bucket from the
+ * SplitStore template).
  *
  * Writers go through the store client (src/runtime/store.ts), conditional on the revision
  * they read; readers go through the BUILT reader bundle's streamed split read, in two
@@ -23,9 +24,9 @@ import { DynamoDbLocal } from '../support/dynamodb-local';
 import { StorePlan } from '../support/from-template';
 import { LambdaRuntime } from '../support/lambda-runtime';
 import { mulberry32 } from '../support/latency';
-import { LocalStore, startLocalStore } from '../support/local-store';
+import { LOCAL_S3_SERVERS, LocalStore, OUT_OF_REACH_MS, PATIENT_READER_ENVIRONMENT, startLocalStore } from '../support/local-store';
+import { MOTO_FIRST_START_TIMEOUT_MS } from '../support/moto';
 import { runReconciler } from '../support/protocol-invariants';
-import { VersionedS3Server } from '../support/versioned-s3-server';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
 const WRITERS = 8;
@@ -34,6 +35,11 @@ const OPS_PER_WORKER = 35; // 16 workers × 35 = 560 operations
 const ITEMS = ['item-0', 'item-1', 'item-2'];
 /** Padding makes part b large enough that S3 reads and writes overlap for real. */
 const PADDING = 'x'.repeat(8 * 1024);
+/**
+ * 560 operations take about a minute on an idle 2-core machine and several on a loaded one;
+ * the verdict is about torn reads and pins, never speed, so only a hang may end the test.
+ */
+const HANG_GUARD_MS = 20 * 60_000;
 
 interface Stats {
   writes: number;
@@ -52,10 +58,9 @@ interface Stats {
   readErrors: string[];
 }
 
-describe('concurrent writers and readers', () => {
+describe.each(LOCAL_S3_SERVERS)('concurrent writers and readers (S3: %s)', (s3Server) => {
   let local: LocalStore;
   let ddb: DynamoDbLocal;
-  let s3server: VersionedS3Server;
   let dynamodb: DynamoDBClient;
   let s3: S3Client;
   let plan: StorePlan;
@@ -63,16 +68,18 @@ describe('concurrent writers and readers', () => {
   let store: SplitStoreClient;
 
   beforeAll(async () => {
-    local = await startLocalStore({ namePrefix: 'concurrency' });
-    ({ ddb, s3server, dynamodb, s3, plan } = local);
-    store = new SplitStoreClient({ config: local.config, dynamodb, s3, log: () => undefined });
+    local = await startLocalStore({ namePrefix: 'concurrency', s3Server });
+    ({ ddb, dynamodb, s3, plan } = local);
+    // The time guards out of reach: a slow machine makes this test slower, not red.
+    store = new SplitStoreClient({ config: { ...local.config, writerDeadlineMs: OUT_OF_REACH_MS }, dynamodb, s3, log: () => undefined });
     readers = await Promise.all([0, 1].map((i) => LambdaRuntime.start({
       bundle: BUNDLE,
-      environment: plan.environment,
-      endpoints: { dynamodb: ddb.endpoint, s3: s3server.endpoint },
+      environment: { ...plan.environment, ...PATIENT_READER_ENVIRONMENT },
+      timeoutMs: 2 * OUT_OF_REACH_MS,
+      endpoints: { dynamodb: ddb.endpoint, s3: local.s3Endpoint },
       functionName: `reader-${i}`,
     })));
-  });
+  }, MOTO_FIRST_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await Promise.all((readers ?? []).map((r) => r.stop()));
@@ -221,7 +228,7 @@ describe('concurrent writers and readers', () => {
     };
     // The report the issue asks for: torn reads as a count.
     // eslint-disable-next-line no-console
-    console.log(`concurrency e2e: ${JSON.stringify(summary)}`);
+    console.log(`concurrency e2e (S3: ${s3Server}): ${JSON.stringify(summary)}`);
 
     expect(stats.tornReads).toEqual([]);
     expect(stats.partErrors).toEqual([]);
@@ -233,5 +240,5 @@ describe('concurrent writers and readers', () => {
     expect(stats.conflicts).toBeGreaterThan(0);
     expect(stats.reads).toBeGreaterThan(100);
     expect(rows).toBeGreaterThan(0);
-  });
+  }, HANG_GUARD_MS);
 });

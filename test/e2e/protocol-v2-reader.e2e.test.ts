@@ -12,14 +12,14 @@ import { SplitStoreClient } from '../../src/runtime/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynamodb-local';
 import { FaultKind, FaultProxy } from '../support/fault-proxy';
 import { LambdaRuntime } from '../support/lambda-runtime';
-import { LocalStore, startLocalStore } from '../support/local-store';
+import { startLocalStore, VersionedLocalStore } from '../support/local-store';
 import {
   checkInvariants, CommitLog, currentState, InvariantContext, isCommitOf, tagged, taggedParts, WriteOutcome,
 } from '../support/protocol-invariants';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'reader.lambda', 'index.js');
 
-let local: LocalStore;
+let local: VersionedLocalStore;
 let ddbProxy: FaultProxy;
 let s3Proxy: FaultProxy;
 let commits: CommitLog;

@@ -21,13 +21,13 @@ import { LogEntry, SplitStoreClient, SplitStoreClientOptions } from '../../src/r
 import type { IndexRow } from '../../src/runtime/types';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynamodb-local';
 import { FaultKind, FaultProxy } from '../support/fault-proxy';
-import { LocalStore, startLocalStore } from '../support/local-store';
+import { startLocalStore, VersionedLocalStore } from '../support/local-store';
 import {
   checkAtRest, checkInvariants, CommitLog, currentState, interceptSend, InvariantContext, isCommitOf, isCommitTagged, listKey,
   outcome, signal, tagged, taggedParts, WriteOutcome,
 } from '../support/protocol-invariants';
 
-let local: LocalStore;
+let local: VersionedLocalStore;
 let ddbProxy: FaultProxy;
 let s3Proxy: FaultProxy;
 let commits: CommitLog;

@@ -5,15 +5,10 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, 
 import { DynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../support/dynamodb-local';
 import { FaultProxy } from '../support/fault-proxy';
 import { LatencyInjector } from '../support/latency';
+import { isRunning } from '../support/server-process';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** One turn of the event loop's I/O phase (setImmediate is not faked). */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function client(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
@@ -44,7 +39,7 @@ describe('DynamoDB Local', () => {
 
   test('answers on a loopback endpoint with the process id it runs under', async () => {
     expect(ddb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(isAlive(ddb.pid)).toBe(true);
+    expect(isRunning(ddb.pid)).toBe(true);
     const tables = await direct.send(new ListTablesCommand({}));
     expect(tables.TableNames).toContain('items');
   });
@@ -66,15 +61,21 @@ describe('DynamoDB Local', () => {
       proxy.resetStats();
       proxy.setLatency({ perOp: { GetItem: 150 } });
       await viaProxy.send(new PutItemCommand({ TableName: 'items', Item: { pk: { S: 'a' }, n: { N: '1' } } }));
-      const started = Date.now();
-      const got = await viaProxy.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }));
-      const elapsed = Date.now() - started;
-      expect(got.Item).toEqual({ pk: { S: 'a' }, n: { N: '1' } });
+      // The proxy's delay is a timer: with jest's fake timers the test moves time itself, so
+      // "not forwarded before 150 ms" is checked without waiting on the machine's clock.
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'hrtime', 'performance', 'Date'] });
+      const get = viaProxy.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }));
+      while (proxy.log.length < 2) await ioTurn();
+      await jest.advanceTimersByTimeAsync(149);
+      for (let i = 0; i < 5; i++) await ioTurn();
+      expect(proxy.log[1]).toMatchObject({ operation: 'GetItem', delayMs: 150 });
+      expect(proxy.log[1].status).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect((await get).Item).toEqual({ pk: { S: 'a' }, n: { N: '1' } });
       expect(proxy.requests).toEqual({ PutItem: 1, GetItem: 1 });
       expect(proxy.log.map((e) => [e.operation, e.delayMs, e.status])).toEqual([['PutItem', 0, 200], ['GetItem', 150, 200]]);
-      // A lower bound only: the injected delay cannot be skipped, however fast the machine.
-      expect(elapsed).toBeGreaterThanOrEqual(145);
     } finally {
+      jest.useRealTimers();
       proxy.setLatency({});
       viaProxy.destroy();
     }
@@ -113,9 +114,9 @@ describe('LatencyInjector', () => {
 describe('DynamoDB Local lifecycle', () => {
   test('stop() ends the process; a second stop() is harmless', async () => {
     const ddb = await startDynamoDbLocal();
-    expect(isAlive(ddb.pid)).toBe(true);
+    expect(isRunning(ddb.pid)).toBe(true);
     await ddb.stop();
-    expect(isAlive(ddb.pid)).toBe(false);
+    expect(isRunning(ddb.pid)).toBe(false);
     await ddb.stop();
   });
 

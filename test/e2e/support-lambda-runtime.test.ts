@@ -3,10 +3,12 @@
  * projen bundles the real ones (then loaded from the built file, not the source).
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { functionUrlEvent, LambdaRuntime } from '../support/lambda-runtime';
+import { functionUrlEvent, lambdaNodeExecutable, LambdaRuntime } from '../support/lambda-runtime';
+import { LOOPBACK } from '../support/ports';
 
 let dir: string;
 
@@ -17,7 +19,7 @@ function bundle(name: string): string {
     outfile: path.join(outdir, 'index.js'),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     logLevel: 'silent',
   });
   return outdir;
@@ -65,23 +67,47 @@ describe('streaming handler (awslambda.streamifyResponse)', () => {
     expect(JSON.parse(response.text)).toMatchObject({ body: '0001feff', base64: true });
   });
 
-  test('records each NDJSON line with its arrival time, in order, including a line split across writes', async () => {
-    const response = await runtime.invokeUrl('GET', '/stream', { query: { pauseMs: '150', tag: ['a', 'b'] } });
-    expect(response.statusCode).toBe(200);
-    expect(response.headers).toEqual({ 'content-type': 'application/x-ndjson', 'x-fixture': 'yes' });
-    expect(response.lines.map((l) => l.json)).toEqual([
-      { type: 'index', query: { pauseMs: '150', tag: 'a,b' } },
-      { type: 'part', name: 'first' },
-      { type: 'part', name: 'second' },
-      { type: 'end' },
-    ]);
-    const [index, first, second, end] = response.lines.map((l) => l.atMs);
-    // Each pause is injected by the handler, so these gaps are lower bounds on any machine.
-    expect(first - index).toBeGreaterThanOrEqual(140);
-    expect(second - first).toBeGreaterThanOrEqual(280);
-    expect(end).toBeGreaterThanOrEqual(second);
-    expect(response.rawChunks.length).toBeGreaterThanOrEqual(5);
-    expect(response.totalMs).toBeGreaterThanOrEqual(end);
+  test('delivers each NDJSON line while the handler is still running, in order, including a line split across writes', async () => {
+    // The handler waits at a gate after each line; the test opens a gate only once the line
+    // written before it has arrived. A front that held the lines back until the handler
+    // finished would never open a gate (the invocation would time out instead).
+    const events: string[] = [];
+    const gate = await Gate.start();
+    const open = (step: string) => {
+      events.push(`open ${step}`);
+      gate.open(step);
+    };
+    try {
+      const response = await runtime.invokeUrl('GET', '/stream', {
+        query: { gate: gate.url, tag: ['a', 'b'] },
+        onLine: (line) => {
+          events.push(`line ${line.json?.name ?? line.json?.type}`);
+          if (line.json?.type === 'index') open('after-index');
+          if (line.json?.name === 'first') {
+            open('after-first');
+            open('mid-second');
+          }
+        },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers).toEqual({ 'content-type': 'application/x-ndjson', 'x-fixture': 'yes' });
+      expect(response.lines.map((l) => l.json)).toEqual([
+        { type: 'index', query: { gate: gate.url, tag: 'a,b' } },
+        { type: 'part', name: 'first' },
+        { type: 'part', name: 'second' },
+        { type: 'end' },
+      ]);
+      expect(events).toEqual(['line index', 'open after-index', 'line first', 'open after-first', 'open mid-second', 'line second', 'line end']);
+      expect(gate.requested).toEqual(['after-index', 'after-first', 'mid-second']);
+      // Arrival times are stamped in arrival order, on one monotonic clock.
+      const times = response.lines.map((l) => l.atMs);
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+      expect(response.totalMs).toBeGreaterThanOrEqual(times[times.length - 1]);
+      // The prelude, then index, first, half a line, the other half, end: separate writes, separate chunks.
+      expect(response.rawChunks.length).toBeGreaterThanOrEqual(5);
+    } finally {
+      await gate.stop();
+    }
   });
 
   test('a plain invocation returns the streamed payload as JSON, with the environment Lambda would set', async () => {
@@ -89,7 +115,7 @@ describe('streaming handler (awslambda.streamifyResponse)', () => {
     expect(first).toMatchObject({
       echo: { operation: 'get', key: { id: '1' } },
       hasTimeLeft: true,
-      env: { value: 'from-template', region: 'us-east-1', s3: 'http://127.0.0.1:1' },
+      env: { value: 'from-template', region: 'us-east-1', s3: 'http://127.0.0.1:1', executionEnv: 'AWS_Lambda_nodejs24.x' },
     });
     // Module scope ran once: the same execution environment serves the next invocation.
     const second = await runtime.invoke({});
@@ -114,11 +140,19 @@ describe('streaming handler (awslambda.streamifyResponse)', () => {
     expect(late.error).toEqual({ name: 'Error', message: 'Cannot set content-type, too late.' });
   });
 
+  test('runs the bundle on the Node.js major of the Lambda runtime (24), not on the one running the tests', async () => {
+    expect(runtime.nodeVersion).toMatch(/^v24\./);
+    expect((await runtime.invoke({})).node).toBe(runtime.nodeVersion);
+  });
+
   test('reports the bundle\'s init time and captures its JSON logs', async () => {
-    expect(runtime.initMs).toBeGreaterThan(0);
+    expect(Number.isFinite(runtime.initMs) && runtime.initMs >= 0).toBe(true);
+    await runtime.flushLogs();
+    const before = runtime.jsonLogs.filter((l) => l.msg === 'fixture invoked').length;
     await runtime.invoke({});
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(runtime.jsonLogs).toContainEqual(expect.objectContaining({ msg: 'fixture invoked' }));
+    await runtime.flushLogs();
+    expect(runtime.jsonLogs.filter((l) => l.msg === 'fixture invoked')).toHaveLength(before + 1);
+    expect(runtime.logs.some((l) => l.includes('lambda-runtime-flush'))).toBe(false);
   });
 });
 
@@ -146,6 +180,11 @@ describe('buffered handler', () => {
 });
 
 describe('errors and events', () => {
+  test('names the command that installs the Lambda Node.js when it is missing', () => {
+    expect(() => lambdaNodeExecutable({ SPLIT_STORE_LAMBDA_NODE: path.join(dir, 'no-node') })).toThrow(/SPLIT_STORE_LAMBDA_NODE is .*no-node, which does not exist/);
+    expect(lambdaNodeExecutable({ SPLIT_STORE_LAMBDA_NODE: process.execPath })).toBe(process.execPath);
+  });
+
   test('fails to start without a built bundle, naming the command that builds it', async () => {
     await expect(LambdaRuntime.start({ bundle: path.join(dir, 'missing.lambda') })).rejects.toThrow('run `npx projen bundle` first');
   });
@@ -168,3 +207,41 @@ describe('errors and events', () => {
     expect(event.body).toBeUndefined();
   });
 });
+
+/** A loopback HTTP server whose `GET /<step>` is answered only once the test has opened that step. */
+class Gate {
+  public static async start(): Promise<Gate> {
+    const gate = new Gate();
+    await new Promise<void>((resolve) => gate.server.listen(0, LOOPBACK, resolve));
+    return gate;
+  }
+
+  /** The steps asked for, in arrival order. */
+  public readonly requested: string[] = [];
+  private readonly opened = new Set<string>();
+  private readonly waiting = new Map<string, http.ServerResponse>();
+  private readonly server = http.createServer((req, res) => {
+    const step = (req.url ?? '/').slice(1);
+    this.requested.push(step);
+    if (this.opened.has(step)) res.end('go');
+    else this.waiting.set(step, res);
+  });
+
+  public get url(): string {
+    const address = this.server.address() as { port: number };
+    return `http://${LOOPBACK}:${address.port}`;
+  }
+
+  public open(step: string): void {
+    this.opened.add(step);
+    this.waiting.get(step)?.end('go');
+    this.waiting.delete(step);
+  }
+
+  public async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

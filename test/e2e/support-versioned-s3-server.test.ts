@@ -5,7 +5,28 @@
  */
 import * as http from 'node:http';
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { waitFor } from '../support/ports';
 import { VersionedS3Server } from '../support/versioned-s3-server';
+
+/** One turn of the event loop's I/O phase (setImmediate is not faked). */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A plain HTTP GET: status and body. */
+function httpGet(url: string): Promise<{ status?: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}
+
+async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
+  const error = await promise.then(() => undefined, (e) => e);
+  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 error, got ${error}`);
+  return error;
+}
 
 describe('versioned S3 test server instrumentation', () => {
   let server: VersionedS3Server;
@@ -53,13 +74,38 @@ describe('versioned S3 test server instrumentation', () => {
   test('injects per-operation latency before the response', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'slow', Body: 'x' }));
     server.setLatency({ default: 0, perOp: { GetObject: 200 } });
-    const started = Date.now();
-    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'slow' }));
-    await get.Body!.transformToString();
-    // A lower bound only: the injected delay cannot be skipped, however fast the machine.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
-    const entry = server.log.find((e) => e.operation === 'GetObject')!;
-    expect(entry.endMs! - entry.startMs).toBeGreaterThanOrEqual(195);
+    server.resetStats();
+    // The server's delay is a timer: with jest's fake timers the test moves time itself, so
+    // "not answered before 200 ms" is checked without waiting on the machine's clock.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'hrtime', 'performance', 'Date'] });
+    try {
+      const answered = httpGet(`${server.endpoint}/${bucket}/slow`);
+      while (server.log.length === 0) await ioTurn();
+      expect(server.log.map((e) => [e.operation, e.delayMs])).toEqual([['GetObject', 200]]);
+      await jest.advanceTimersByTimeAsync(199);
+      for (let i = 0; i < 5; i++) await ioTurn();
+      expect(server.log[0].status).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await answered).toEqual({ status: 200, body: 'x' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('hold() keeps an operation\'s requests waiting, without effect, until release()', async () => {
+    const hold = server.hold('PutObject');
+    const put = s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'held', Body: 'x' }));
+    await hold.held(1);
+    expect(hold.waiting).toBe(1);
+    expect(server.versionsOf(bucket, 'held')).toEqual([]);
+    // Other operations go through meanwhile.
+    expect((await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'held' })))).name).toBe('NoSuchKey');
+    hold.release();
+    const { VersionId } = await put;
+    expect(server.versionsOf(bucket, 'held').map((v) => v.versionId)).toEqual([VersionId]);
+    // Released for good: the next request is not held.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'held', Body: 'y' }));
+    expect(server.versionsOf(bucket, 'held')).toHaveLength(2);
   });
 
   test('failNext fails exactly the next N requests of an operation, without effect', async () => {
@@ -97,23 +143,27 @@ describe('versioned S3 test server instrumentation', () => {
     expect(error.$metadata.httpStatusCode).toBe(404);
   });
 
-  test('survives a client that disconnects while its response is delayed', async () => {
+  test('survives clients that disconnect while their requests are held', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'abort-me', Body: 'x' }));
-    server.setLatency({ perOp: { GetObject: 300 } });
-    const url = new URL(`${server.endpoint}/${bucket}/abort-me`);
-    await new Promise<void>((resolve) => {
-      const req = http.get(url, () => undefined);
-      req.on('error', () => resolve());
-      setTimeout(() => req.destroy(), 50);
-    });
+    server.resetStats();
+    const hold = server.hold('GetObject');
+    // A plain HTTP client that resets its connection, and an SDK call that is aborted.
+    const raw = http.get(`${server.endpoint}/${bucket}/abort-me`, () => undefined);
+    const rawClosed = new Promise<void>((resolve) => raw.on('error', () => resolve()));
+    await hold.held(1);
+    raw.destroy();
+    await rawClosed;
     const controller = new AbortController();
     const aborted = s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'abort-me' }), { abortSignal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    await hold.held(2);
+    controller.abort();
     await expect(aborted).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 350));
-    server.setLatency({});
+    // Both are gone before the server answers them.
+    await waitFor(() => server.log.filter((e) => e.clientGone).length === 2, { what: 'the server noticing both disconnects' });
+    hold.release();
     const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'abort-me' }));
     expect(await get.Body!.transformToString()).toBe('x');
+    expect(server.log.map((e) => [e.clientGone ?? false, e.status])).toEqual([[true, undefined], [true, undefined], [false, 200]]);
   });
 
   test('refuses a body whose CRC32 does not match (BadDigest), storing nothing', async () => {

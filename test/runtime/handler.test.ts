@@ -53,8 +53,10 @@ class RecordingStream extends Writable {
     return super.end(args[0]);
   }
 
+  /** Records the chunk, then emits 'chunk' with it. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.chunks.push({ text: chunk.toString('utf8'), seq: this.seq++ });
+    this.emit('chunk', this.chunks[this.chunks.length - 1]);
     if (this.delayMs) setTimeout(() => callback(), this.delayMs);
     else callback();
   }
@@ -500,12 +502,12 @@ describe('split read stream', () => {
     const done = h.call(urlEvent('GET', '/items/a', { query: 'parts=summary,lines' }), stream);
 
     // Wait until the handler has written something while no part exists yet.
-    await waitUntil(() => stream.chunks.length > 0);
+    await untilWritten(stream, () => stream.chunks.length > 0);
     expect(stream.lines.map((l) => l.type)).toEqual(['index']);
     expect(stream.metadata).toEqual({ statusCode: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } });
 
     lines.resolve(partEvent('lines', '[{"sku":"x"}]', 40));
-    await waitUntil(() => stream.lines.length === 2);
+    await untilWritten(stream, () => stream.lines.length === 2);
     expect(stream.lines[1].name).toBe('lines');
 
     summary.resolve(partEvent('summary', '{"total": 42}', 55));
@@ -653,7 +655,7 @@ describe('split read stream', () => {
       }),
     }));
     const done = h.call(urlEvent('GET', '/items/a', { query: 'parts=lines' }), stream);
-    await waitUntil(() => stream.chunks.length > 0);
+    await untilWritten(stream, () => stream.chunks.length > 0);
     stream.destroy();
     await done;
     expect(signal?.aborted).toBe(true);
@@ -861,12 +863,17 @@ describe('SDK clients', () => {
 
 // ---------------------------------------------------------------------------------------
 
-async function waitUntil(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 1));
-  }
+/** Resolves once `predicate` holds: checked now and after each chunk the stream records. */
+function untilWritten(stream: RecordingStream, predicate: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!predicate()) return;
+      stream.off('chunk', check);
+      resolve();
+    };
+    stream.on('chunk', check);
+    check();
+  });
 }
 
 function abortedPart(signal: AbortSignal): Promise<ReadEvent> {

@@ -226,7 +226,21 @@ describe('get', () => {
     s3.on(GetObjectCommand, { Key: 'items/a/summary' }).callsFake(never);
     s3.on(GetObjectCommand, { Key: 'items/a/lines' }).resolves(object('l1', '[]'));
     ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row({ summary: pin('s1', '{}'), lines: pin('l1', '[]') })) });
-    const events = await collect(client().get({ key: { id: 'a' }, parts: ['summary', 'lines'], partTimeoutMs: 50 }));
+    // The part timeout is a timer: fake timers fire it when the test says, after the served part.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const events: ReadEvent[] = [];
+    try {
+      const iterator = client().get({ key: { id: 'a' }, parts: ['summary', 'lines'], partTimeoutMs: 50 })[Symbol.asyncIterator]();
+      const next = async (step?: Promise<IteratorResult<ReadEvent>>) => events.push((await (step ?? iterator.next())).value as ReadEvent);
+      await next();
+      await next();
+      const last = iterator.next();
+      await jest.advanceTimersByTimeAsync(50);
+      await next(last);
+      expect((await iterator.next()).done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
     const parts = byName(events);
     expect(parts.summary).toMatchObject({ type: 'part-error', code: 'Timeout' });
     expect(parts.lines).toMatchObject({ type: 'part' });
@@ -237,14 +251,21 @@ describe('get', () => {
   });
 
   test('parts are yielded in the order they resolve, not the order requested', async () => {
+    // "first" answers only once "second" has been yielded.
+    let releaseFirst!: () => void;
+    const firstGate = new Promise<void>(resolve => { releaseFirst = resolve; });
     s3.on(GetObjectCommand, { Key: 'items/a/first' }).callsFake(async () => {
-      await new Promise(resolve => setTimeout(resolve, 30));
+      await firstGate;
       return object('f1', '{}');
     });
     s3.on(GetObjectCommand, { Key: 'items/a/second' }).resolves(object('s1', '{}'));
     ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, row({ first: pin('f1', '{}'), second: pin('s1', '{}') })) });
-    const events = await collect(client().get({ key: { id: 'a' }, parts: ['first', 'second'] }));
-    expect(events.map(e => e.type === 'index' ? 'index' : e.name)).toEqual(['index', 'second', 'first']);
+    const events: string[] = [];
+    for await (const e of client().get({ key: { id: 'a' }, parts: ['first', 'second'] })) {
+      events.push(e.type === 'index' ? 'index' : e.name);
+      if (events.at(-1) === 'second') releaseFirst();
+    }
+    expect(events).toEqual(['index', 'second', 'first']);
   });
 
   test('a requested part the row does not pin: NotPinned, its request aborted', async () => {

@@ -7,11 +7,12 @@
  * -optimizeDbBeforeStartup, -version): it listens on all interfaces of the chosen port.
  * Clients are always pointed at 127.0.0.1.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { freePort, LOOPBACK, waitFor } from './ports';
+import { freePort, LOOPBACK } from './ports';
+import { startServerProcess } from './server-process';
 
 /** Dummy credentials for local clients. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' } as const;
@@ -91,75 +92,21 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     '-disableTelemetry',
   ];
   if (options.sharedDb ?? true) args.push('-sharedDb');
-  const child = spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  // If the test process dies without calling stop() (a killed jest worker), take Java with it.
-  const killOnExit = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    process.off('exit', killOnExit);
-    resolve();
-  }));
-  let spawnError: Error | undefined;
-  child.once('error', (e) => {
-    spawnError = e;
-  });
 
   const endpoint = `http://${LOOPBACK}:${port}`;
   const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   try {
-    await waitFor(async () => {
-      await client.send(new ListTablesCommand({}));
-      return true;
-    }, {
-      timeoutMs: options.startTimeoutMs ?? 60_000,
-      intervalMs: 200,
+    const server = await startServerProcess({
       what: `DynamoDB Local on ${endpoint}`,
-      abortIf: () => {
-        if (spawnError) return new Error(`${JAVA_MISSING} (${spawnError.message})`);
-        if (child.exitCode !== null || child.signalCode !== null) {
-          return new Error(`DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
-        }
-        return undefined;
-      },
+      command: java,
+      args,
+      cwd: dir,
+      ready: async () => client.send(new ListTablesCommand({})),
+      startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      spawnError: (e) => new Error(`${JAVA_MISSING} (${e.message})`),
     });
-  } catch (e) {
-    await kill(child, exited, 2_000);
-    throw e;
+    return { endpoint, port, pid: server.pid, stop: (graceMs) => server.stop(graceMs) };
   } finally {
     client.destroy();
   }
-
-  let stopping: Promise<void> | undefined;
-  return {
-    endpoint,
-    port,
-    pid: child.pid!,
-    stop(graceMs = 5_000) {
-      stopping ??= kill(child, exited, graceMs);
-      return stopping;
-    },
-  };
-}
-
-async function kill(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  process.kill(child.pid, 'SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const forced = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
-      resolve();
-    }, graceMs);
-  });
-  await Promise.race([exited, forced]);
-  await exited;
-  clearTimeout(timer);
 }

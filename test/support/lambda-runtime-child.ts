@@ -5,9 +5,10 @@
  * invocations sent by the parent over the IPC channel. Stdout/stderr stay free for the
  * handler's own logs.
  *
- * Messages (parent → child): { type: 'invoke', id, event, deadlineMs }.
- * Messages (child → parent): { type: 'ready', initMs } | { type: 'initError', error },
- * and per invocation: 'contentType', 'chunk' (base64), then 'result' or 'error'.
+ * Messages (parent → child): { type: 'invoke', id, event, timeoutMs } | { type: 'flush', marker }.
+ * Messages (child → parent): { type: 'ready', initMs, nodeVersion } | { type: 'initError', error },
+ * and per invocation: 'contentType', 'chunk' (base64), then 'result' or 'error'. A flush
+ * writes its marker as one line to stdout and to stderr.
  *
  * This file is compiled by esbuild at run time (lambda-runtime.ts) and never imported.
  */
@@ -24,6 +25,11 @@ interface InvokeMessage {
   readonly id: number;
   readonly event: unknown;
   readonly timeoutMs: number;
+}
+
+interface FlushMessage {
+  readonly type: 'flush';
+  readonly marker: string;
 }
 
 interface SerializedError {
@@ -185,6 +191,8 @@ function main(): void {
   const exportName = process.env.LAMBDA_RUNTIME_EMULATOR_EXPORT ?? 'handler';
   delete process.env.LAMBDA_RUNTIME_EMULATOR_BUNDLE;
   delete process.env.LAMBDA_RUNTIME_EMULATOR_EXPORT;
+  // As the Lambda runtime sets it: AWS_Lambda_nodejs24.x on Node.js 24.
+  process.env.AWS_EXECUTION_ENV ??= `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`;
   let handler: Handler;
   const started = performance.now();
   try {
@@ -197,9 +205,13 @@ function main(): void {
     send({ type: 'initError', error: serialize(e) });
     return;
   }
-  send({ type: 'ready', initMs: performance.now() - started });
-  process.on('message', (message: InvokeMessage) => {
+  send({ type: 'ready', initMs: performance.now() - started, nodeVersion: process.version });
+  process.on('message', (message: InvokeMessage | FlushMessage) => {
     if (message?.type === 'invoke') void invoke(handler, message);
+    if (message?.type === 'flush') {
+      process.stdout.write(`${message.marker}\n`);
+      process.stderr.write(`${message.marker}\n`);
+    }
   });
 }
 

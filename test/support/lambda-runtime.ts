@@ -14,6 +14,11 @@
  * project's handler-clients.ts reads it, and the SDK also picks path-style for IP
  * endpoints such as 127.0.0.1).
  *
+ * The child runs on the Node.js major of the construct's Lambda runtime (nodejs24.x), not on
+ * the Node.js that runs the tests: `bash scripts/use-node.sh lambda` installs the pinned
+ * binary into .tools/lambda-node (the local test tier does it first);
+ * SPLIT_STORE_LAMBDA_NODE=/path/to/node chooses another one. `nodeVersion` says what runs.
+ *
  * Unlike Lambda, one environment here serves concurrent invocations interleaved on its
  * event loop; start several runtimes to model several environments.
  */
@@ -49,6 +54,11 @@ export interface UrlRequest {
   /** A string, a Buffer (sent base64-encoded, as Function URLs do for binary) or JSON. */
   readonly body?: string | Buffer | object;
   readonly headers?: Record<string, string>;
+  /**
+   * Called with each NDJSON line of the body the moment it has arrived, while the response
+   * is still streaming: a test can act between two lines (release a held request, say).
+   */
+  readonly onLine?: (line: ResponseLine) => void;
 }
 
 /** One NDJSON line of a streamed response. */
@@ -108,6 +118,26 @@ interface Pending {
 
 let compiledChild: string | undefined;
 
+/** Where `bash scripts/use-node.sh lambda` installs the Node.js the child runs on. */
+const PINNED_LAMBDA_NODE = path.resolve(__dirname, '..', '..', '.tools', 'lambda-node', 'bin', 'node');
+
+/**
+ * The Node.js binary of the emulated execution environment: SPLIT_STORE_LAMBDA_NODE, else the
+ * pinned one in .tools/lambda-node. Throws the way to install it when there is none.
+ */
+export function lambdaNodeExecutable(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.SPLIT_STORE_LAMBDA_NODE;
+  if (chosen) {
+    if (!fs.existsSync(chosen)) throw new Error(`SPLIT_STORE_LAMBDA_NODE is ${chosen}, which does not exist: point it at a Node.js binary, or unset it to use .tools/lambda-node`);
+    return chosen;
+  }
+  if (!fs.existsSync(PINNED_LAMBDA_NODE)) {
+    throw new Error(`the Lambda emulation runs bundles on the Node.js of the Lambda runtime (24), and ${PINNED_LAMBDA_NODE} is missing: `
+      + 'run `bash scripts/use-node.sh lambda` to install it (or `npx projen test:local`, which does), or set SPLIT_STORE_LAMBDA_NODE to a Node.js 24 binary');
+  }
+  return PINNED_LAMBDA_NODE;
+}
+
 /** Compiles lambda-runtime-child.ts once per test process (esbuild, no type check), in memory. */
 function childSource(): string {
   if (compiledChild === undefined) {
@@ -119,7 +149,7 @@ function childSource(): string {
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      target: 'node20',
+      target: 'node24',
       logLevel: 'silent',
     });
     compiledChild = result.outputFiles[0].text;
@@ -139,6 +169,7 @@ export class LambdaRuntime {
     if (!fs.existsSync(bundle)) {
       throw new Error(`no bundle at ${bundle}: run \`npx projen bundle\` first (the e2e tests load the built assets, not the sources)`);
     }
+    const execPath = lambdaNodeExecutable();
     const functionName = options.functionName ?? 'local-function';
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -152,7 +183,6 @@ export class LambdaRuntime {
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       LAMBDA_TASK_ROOT: path.dirname(bundle),
       _HANDLER: `index.${options.handler ?? 'handler'}`,
       ...(options.endpoints?.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb } : {}),
@@ -169,12 +199,13 @@ export class LambdaRuntime {
     const child = fork(script, [], {
       cwd: path.dirname(bundle),
       env,
+      execPath,
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const runtime = new LambdaRuntime(child, options.timeoutMs ?? 30_000);
     try {
-      runtime.initMs = await runtime.ready(options.initTimeoutMs ?? 10_000);
+      ({ initMs: runtime.initMs, nodeVersion: runtime.nodeVersion } = await runtime.ready(options.initTimeoutMs ?? 10_000));
     } catch (e) {
       await runtime.stop();
       throw e;
@@ -186,10 +217,14 @@ export class LambdaRuntime {
 
   /** Module initialisation time of the bundle in the child (require of the bundle). */
   public initMs = 0;
+  /** `process.version` of the child, e.g. 'v24.22.3': the Node.js the bundle runs on. */
+  public nodeVersion = '';
   /** The handler's stdout and stderr, line by line. */
   public readonly logs: string[] = [];
 
   private readonly pending = new Map<number, Pending>();
+  /** Markers written by the child on request (flushLogs), each awaited on stdout and stderr. */
+  private readonly markers = new Map<string, () => void>();
   private nextId = 1;
   private exited = false;
   private exitReason?: string;
@@ -201,8 +236,12 @@ export class LambdaRuntime {
       stream.on('data', (chunk: Buffer) => {
         const lines = (rest + chunk.toString('utf8')).split('\n');
         rest = lines.pop()!;
-        // Long lines (a minified bundle's source in a stack trace) are cut to keep reports readable.
-        this.logs.push(...lines.filter((l) => l.length > 0).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}…` : l)));
+        for (const line of lines) {
+          const marker = this.markers.get(line);
+          if (marker) marker();
+          // Long lines (a minified bundle's source in a stack trace) are cut to keep reports readable.
+          else if (line.length > 0) this.logs.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
+        }
       });
     }
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => {
@@ -257,7 +296,12 @@ export class LambdaRuntime {
       const text = partial + decoder.decode(chunk.data, { stream: true });
       const pieces = text.split('\n');
       partial = pieces.pop()!;
-      for (const piece of pieces) if (piece.trim()) lines.push(toLine(piece, chunk.atMs));
+      for (const piece of pieces) {
+        if (!piece.trim()) continue;
+        const line = toLine(piece, chunk.atMs);
+        lines.push(line);
+        request.onLine?.(line);
+      }
     };
     let isHttpIntegration: boolean | undefined;
     const raw = await this.invokeRaw(event, (chunk, contentType) => {
@@ -363,6 +407,27 @@ export class LambdaRuntime {
     });
   }
 
+  /**
+   * Resolves once everything the handler wrote to stdout and stderr before this call is in
+   * `logs`: the child writes a marker line to both (after what came before it on each
+   * pipe), and this waits until both markers have arrived.
+   */
+  public async flushLogs(): Promise<void> {
+    if (this.exited) return;
+    const marker = `--lambda-runtime-flush-${this.pid}-${this.nextId++}--`;
+    let seen = 0;
+    const arrived = new Promise<void>((resolve) => this.markers.set(marker, () => {
+      seen += 1;
+      if (seen === 2) resolve();
+    }));
+    this.child.send({ type: 'flush', marker });
+    try {
+      await Promise.race([arrived, this.exit]);
+    } finally {
+      this.markers.delete(marker);
+    }
+  }
+
   /** Ends the execution environment (SIGTERM, then SIGKILL after 3 s) and waits for it. */
   public async stop(): Promise<void> {
     if (this.exited) return;
@@ -374,14 +439,14 @@ export class LambdaRuntime {
     clearTimeout(timer);
   }
 
-  private ready(timeoutMs: number): Promise<number> {
+  private ready(timeoutMs: number): Promise<{ initMs: number; nodeVersion: string }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the bundle did not initialise within ${timeoutMs} ms`)), timeoutMs);
       const onMessage = (message: any) => {
         if (message?.type === 'ready') {
           clearTimeout(timer);
           this.child.off('message', onMessage);
-          resolve(message.initMs);
+          resolve({ initMs: message.initMs, nodeVersion: message.nodeVersion });
         } else if (message?.type === 'initError') {
           clearTimeout(timer);
           this.child.off('message', onMessage);

@@ -74,7 +74,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function httpAnswers(url: string): Promise<boolean> {
+/** Resolves true when an HTTP GET of `url` gets any response (any status) within 2 s; rejects otherwise. */
+export async function httpAnswers(url: string): Promise<boolean> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 2_000);
   try {

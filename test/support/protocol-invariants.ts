@@ -161,13 +161,21 @@ export async function currentState(ctx: InvariantContext, id: string) {
   return { item: out.Item, state: decodeState(ctx.config, out.Item) };
 }
 
+/** A put or delete S3 reported for a part key: what an S3 event notification carries. */
+interface PartEvent {
+  readonly key: string;
+  readonly versionId: string;
+}
+
 /**
  * Replays an S3 event for every version and delete marker the run created or deleted under
- * the items' part keys (from the S3 server's log), through the reconciler, with a clock past
- * every writer's deadline (as the queue's delay guarantees), until no new event appears.
+ * the items' part keys, through the reconciler, with a clock past every writer's deadline
+ * (as the queue's delay guarantees), until no new event appears. On the versioned test
+ * server the events come from its request log (deletes by version id included); on another
+ * S3 server (moto) from its version listing: every version and delete marker, oldest first.
  */
 export async function runReconciler(
-  ctx: Pick<InvariantContext, 'config' | 'dynamodb' | 's3' | 's3server'>,
+  ctx: Pick<InvariantContext, 'config' | 'dynamodb' | 's3'> & { readonly s3server?: VersionedS3Server },
   keys: ItemKey[],
   parts: readonly string[],
 ): Promise<string[]> {
@@ -180,16 +188,48 @@ export async function runReconciler(
   });
   const objectKeys = new Set(keys.flatMap(key => parts.map(p => partKey(ctx.config, key, p))));
   const outcomes: string[] = [];
+  const delivered = new Set<string>();
   let seen = 0;
+  const newEvents = async (): Promise<PartEvent[]> => {
+    if (ctx.s3server) {
+      const log = ctx.s3server.log;
+      const events = log.slice(seen).filter(e =>
+        (e.operation === 'PutObject' || e.operation === 'DeleteObject') && e.status !== undefined && e.status < 300
+        && e.key !== undefined && objectKeys.has(e.key) && e.versionId !== undefined);
+      seen = log.length;
+      return events.map(e => ({ key: e.key!, versionId: e.versionId! }));
+    }
+    const listed = await listAllVersions(ctx, [...objectKeys]);
+    const fresh = listed.filter(e => !delivered.has(`${e.key}@${e.versionId}`));
+    fresh.forEach(e => delivered.add(`${e.key}@${e.versionId}`));
+    return fresh;
+  };
   for (let round = 0; round < 20; round++) {
-    const events = ctx.s3server.log.slice(seen).filter(e =>
-      (e.operation === 'PutObject' || e.operation === 'DeleteObject') && e.status !== undefined && e.status < 300
-      && e.key !== undefined && objectKeys.has(e.key) && e.versionId !== undefined);
-    seen = ctx.s3server.log.length;
+    const events = await newEvents();
     if (events.length === 0) return outcomes;
-    for (const event of events) outcomes.push(await reconciler.reconcile(event.key!, event.versionId!));
+    for (const event of events) outcomes.push(await reconciler.reconcile(event.key, event.versionId));
   }
   throw new Error('the reconciler did not settle in 20 rounds of events');
+}
+
+/** Every version and delete marker of the keys, oldest first. */
+async function listAllVersions(ctx: Pick<InvariantContext, 'config' | 's3'>, keys: string[]): Promise<PartEvent[]> {
+  const all: Array<PartEvent & { readonly at: number }> = [];
+  for (const key of keys) {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const out = await ctx.s3.send(new ListObjectVersionsCommand({
+        Bucket: ctx.config.bucketName, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker,
+      }));
+      for (const v of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
+        if (v.Key === key && v.VersionId) all.push({ key, versionId: v.VersionId, at: v.LastModified?.getTime() ?? 0 });
+      }
+      keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+      versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
+  return all.sort((a, b) => a.at - b.at).map(({ key, versionId }) => ({ key, versionId }));
 }
 
 /** Every version any applied commit pinned, per part key. */

@@ -14,7 +14,8 @@
  * DeleteObjects, ListObjectsV2, ListObjectVersions. Anything else answers 501 NotImplemented.
  *
  * Instrumentation: request counters and a log per operation, injected latency
- * ({@link LatencyOptions}) and injected failures ({@link VersionedS3Server.failNext}).
+ * ({@link LatencyOptions}), injected failures ({@link VersionedS3Server.failNext}) and held
+ * requests ({@link VersionedS3Server.hold}), which let a test order events without a clock.
  */
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -50,6 +51,10 @@ export interface S3RequestLogEntry {
   readonly versionId?: string;
   /** HTTP status sent; undefined when the client went away first. */
   status?: number;
+  /** The injected latency, in milliseconds (0 when none). */
+  readonly delayMs: number;
+  /** Set when the client closed the connection before the response was written. */
+  clientGone?: boolean;
   /** When the request was fully received. */
   readonly startMs: number;
   /** When the response was written (after the injected latency). */
@@ -68,6 +73,19 @@ export interface InjectedS3Error {
   readonly count?: number;
   /** Only requests for this object key count (and fail). @default any key */
   readonly key?: string;
+}
+
+/**
+ * Requests of one operation held by {@link VersionedS3Server.hold}: received and logged,
+ * then kept waiting (before they take effect) until `release()`.
+ */
+export interface S3Hold {
+  /** Requests waiting right now. */
+  readonly waiting: number;
+  /** Resolves once `count` requests have been held (counting those already released). */
+  held(count: number): Promise<void>;
+  /** Lets every held request go on, and stops holding: later requests are not held. */
+  release(): void;
 }
 
 /** Options of {@link VersionedS3Server.start}. */
@@ -162,6 +180,7 @@ export class VersionedS3Server {
   private readonly buckets = new Map<string, BucketState>();
   private readonly latency = new LatencyInjector();
   private readonly faults = new Map<string, Array<InjectedS3Error & { remaining: number }>>();
+  private readonly holds = new Map<S3Operation, HoldState>();
   private readonly http: http.Server;
   private port = 0;
 
@@ -191,6 +210,23 @@ export class VersionedS3Server {
     const queue = this.faults.get(operation) ?? [];
     queue.push({ ...error, remaining: error.count ?? 1 });
     this.faults.set(operation, queue);
+  }
+
+  /**
+   * Holds every request of `operation` from now on, until `release()`: each is received,
+   * counted and logged, waits out any injected latency, then waits for the release before
+   * it takes effect and is answered. Holding an operation already held returns the same hold.
+   */
+  public hold(operation: S3Operation): S3Hold {
+    let state = this.holds.get(operation);
+    if (!state) {
+      const created = new HoldState(() => {
+        if (this.holds.get(operation) === created) this.holds.delete(operation);
+      });
+      this.holds.set(operation, created);
+      state = created;
+    }
+    return state;
   }
 
   /** Clears the counters, the log and pending injected failures. */
@@ -254,13 +290,17 @@ export class VersionedS3Server {
     const method = req.method ?? 'GET';
     const { operation: named, bucket, key, versionId } = classifyS3Request(method, url.pathname, url.searchParams, req.headers);
     const operation: S3Operation = IMPLEMENTED.has(named) ? named as S3Operation : 'Unsupported';
-    const entry: S3RequestLogEntry = { operation, bucket, key, versionId, startMs: performance.now() };
+    const entry: S3RequestLogEntry = { operation, bucket, key, versionId, delayMs: this.latency.delayFor(operation), startMs: performance.now() };
     this.requests[operation] = (this.requests[operation] ?? 0) + 1;
     this.log.push(entry);
+    res.once('close', () => {
+      if (!res.writableFinished) entry.clientGone = true;
+    });
 
     let response: S3Response;
     const injected = this.takeFault(operation, key);
-    await delay(this.latency.delayFor(operation));
+    await delay(entry.delayMs);
+    await this.holds.get(operation)?.wait();
     try {
       if (injected) {
         throw new S3Error(injected.status ?? STATUS_BY_CODE[injected.code] ?? 500, injected.code,
@@ -700,6 +740,41 @@ export class VersionedS3Server {
     if (delimiter) inner += text('Delimiter', delimiter);
     inner += text('MaxKeys', String(maxKeys)) + text('IsTruncated', String(truncated)) + entries.join('');
     return xmlResponse(200, element('ListVersionsResult', inner, XMLNS));
+  }
+}
+
+/** The state behind an {@link S3Hold}. */
+class HoldState implements S3Hold {
+  public waiting = 0;
+  private count = 0;
+  private released = false;
+  private readonly waiters: Array<() => void> = [];
+  private readonly counted: Array<{ count: number; resolve: () => void }> = [];
+
+  constructor(private readonly onRelease: () => void) {}
+
+  public held(count: number): Promise<void> {
+    if (this.count >= count) return Promise.resolve();
+    return new Promise((resolve) => this.counted.push({ count, resolve }));
+  }
+
+  public release(): void {
+    this.released = true;
+    this.onRelease();
+    for (const go of this.waiters.splice(0)) go();
+  }
+
+  /** Called by the server for each request of the held operation. */
+  public async wait(): Promise<void> {
+    if (this.released) return;
+    this.count += 1;
+    this.waiting += 1;
+    for (const c of this.counted.filter((x) => this.count >= x.count)) {
+      this.counted.splice(this.counted.indexOf(c), 1);
+      c.resolve();
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.waiting -= 1;
   }
 }
 

@@ -23,7 +23,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../dynamodb-local';
 import { FAULT_KINDS, FaultKind, FaultProxy } from '../fault-proxy';
 import { createStoreFromTemplate } from '../from-template';
 import { LambdaRuntime } from '../lambda-runtime';
-import { LocalStore, startLocalStore } from '../local-store';
+import { startLocalStore, VersionedLocalStore } from '../local-store';
 import { ClientAccess, LambdaAccess, Outcome, StoreAccess } from './access';
 import { checkConsistency, countByInvariant, Invariant, Violation } from './checker';
 import { Basis, CONDITIONAL, OpKind, OpRecord, PART_WID_PREFIX, PartBody, WID_ATTRIBUTE } from './history';
@@ -37,7 +37,7 @@ export const PARTS = ['a', 'b', 'c'] as const;
 
 /** The servers every run of a process shares. */
 export interface ConsistencyRig {
-  readonly local: LocalStore;
+  readonly local: VersionedLocalStore;
   readonly streams: DynamoDBStreamsClient;
   stop(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import type { StoreConfig } from '../../src/runtime/config';
 import { partKey } from '../../src/runtime/keys';
 import { createReconcilerHandler } from '../../src/runtime/reconciler-handler';
 import { SplitStoreClient } from '../../src/runtime/store';
-import { LocalStore, startLocalStore } from '../support/local-store';
+import { startLocalStore, VersionedLocalStore } from '../support/local-store';
 import { VersionedS3Server } from '../support/versioned-s3-server';
 
 /** The store's configuration, as the reader gets it from the synthesized template. */
@@ -36,7 +36,7 @@ function sqsEvent(objects: Array<{ key: string; versionId: string }>): SQSEvent 
 }
 
 describe('reconciler handler over the store, against local emulators', () => {
-  let local: LocalStore;
+  let local: VersionedLocalStore;
   let s3server: VersionedS3Server;
   let dynamodb: DynamoDBClient;
   let s3: S3Client;
