@@ -17,6 +17,9 @@ let reconciler: ReconcilerHandler | undefined;
 
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
   // Built on the first batch, so the bundle loads without the store's environment.
-  reconciler ??= createReconcilerHandler(new SplitStoreClient({ config: configFromEnv(), ...clients, log: jsonLog }));
+  if (!reconciler) {
+    const config = configFromEnv();
+    reconciler = createReconcilerHandler(new SplitStoreClient({ config, ...clients, log: jsonLog }), { tableName: config.tableName });
+  }
   return reconciler(event, context);
 };

@@ -15,6 +15,7 @@ import {
   FunctionUrlEvent, Operation, ParseOptions, RouteError, isFunctionUrlEvent, parseFunctionUrlRequest, parseOperationEvent,
 } from './handler-request';
 import { HttpResponseStreamFactory, endStream, isClosed, lambdaHttpResponseStream, writeChunk } from './lambda-stream';
+import { METRIC_NAMES, metricEntry } from './metrics';
 import type {
   DeleteRequest, GetRequest, IndexRow, ItemKey, ListRequest, ListResult, PutRequest, PutResult, ReadEvent,
   ReconcileOutcome, UpdatePartsRequest,
@@ -73,9 +74,6 @@ export interface ReaderHandlerOptions extends ParseOptions {
 
 /** Default per-part S3 timeout of a split read. */
 export const DEFAULT_PART_TIMEOUT_MS = 10_000;
-
-/** CloudWatch namespace of the metrics the reader emits (Embedded Metric Format). */
-export const METRICS_NAMESPACE = 'SplitStore';
 
 const NDJSON = 'application/x-ndjson';
 const JSON_TYPE = 'application/json';
@@ -379,16 +377,7 @@ function versionIdOf(url: string): string | undefined {
  */
 export function danglingPointerMetric(tableName: string, count: number, timestamp = Date.now()): Record<string, unknown> {
   return {
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [{
-        Namespace: METRICS_NAMESPACE,
-        Dimensions: [['TableName']],
-        Metrics: [{ Name: 'DanglingPointers', Unit: 'Count' }],
-      }],
-    },
-    TableName: tableName,
-    DanglingPointers: count,
+    ...metricEntry(tableName, { name: METRIC_NAMES.danglingPointers, value: count }, timestamp),
     msg: 'dangling pointers served as part errors: a pinned S3 version no longer exists',
   };
 }

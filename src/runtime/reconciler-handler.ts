@@ -12,6 +12,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { jsonLog, LogSink } from './handler-log';
+import { METRIC_DIMENSIONS, METRIC_NAMES, metricEntry } from './metrics';
 import type { ReconcileOutcome } from './types';
 
 /** What the reconciler needs from the store. */
@@ -34,6 +35,13 @@ export interface ObjectVersionEvent {
 export interface ReconcilerHandlerOptions {
   /** @default one JSON line on stdout (CloudWatch Logs) */
   readonly log?: LogSink;
+  /**
+   * The store's table name: each outcome's log line and each failure's then also carries the
+   * metric `SplitStore/ReconciledEvents` (dimensions `TableName`, `Outcome`) or
+   * `SplitStore/ReconcilerErrors` (`TableName`), in Embedded Metric Format.
+   * @default no metrics
+   */
+  readonly tableName?: string;
 }
 
 /** The reconciler's handler. */
@@ -89,6 +97,8 @@ export function decodeS3EventKey(key: string): string {
  */
 export function createReconcilerHandler(store: ReconcileOperations, options: ReconcilerHandlerOptions = {}): ReconcilerHandler {
   const log = options.log ?? jsonLog;
+  const metric = (name: string, dimension?: readonly [string, string]) =>
+    (options.tableName === undefined ? {} : metricEntry(options.tableName, { name, value: 1, dimension }));
   return async (event, context) => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records ?? []) {
@@ -97,6 +107,7 @@ export function createReconcilerHandler(store: ReconcileOperations, options: Rec
       } catch (e) {
         const error = e as Error;
         log({
+          ...metric(METRIC_NAMES.reconcilerErrors),
           level: 'error',
           msg: 'reconcile failed',
           requestId: context?.awsRequestId,
@@ -123,6 +134,7 @@ export function createReconcilerHandler(store: ReconcileOperations, options: Rec
         const started = Date.now();
         const outcome = await store.reconcile(version.key, version.versionId);
         log({
+          ...metric(METRIC_NAMES.reconciledEvents, [METRIC_DIMENSIONS.outcome, outcome]),
           level: 'info',
           msg: 'reconciled',
           requestId: context?.awsRequestId,
