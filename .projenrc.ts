@@ -285,6 +285,7 @@ project.testTask.spawn(integSnapshot);
 const COMPAT_TESTS = [
   'construct-ids', 'deprecations', 'grants', 'nag', 'reader', 'reader-url', 'reconciler', 'refusals',
   'retention', 'runtime-option', 'split-store', 'compat/versions',
+  'doctor', 'metric-names', 'monitoring', 'permissions', 'reader-tuning', 'sharing', 'writer-deadline',
 ];
 const COMPAT_DIR = '<rootDir>/.tools/compat/node_modules';
 const compatJestConfig = (tests: string[], moduleNameMapper: Record<string, string>) => ({

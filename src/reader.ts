@@ -1,18 +1,22 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Size, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ROLES } from './perms';
 import { bundledFunction } from './private/bundled-function';
+import { grantOperations } from './private/grants';
 import { addPolicySuppressions, NagSuppression, partsWildcardSuppression, xrayWildcardSuppression } from './private/nag';
 import {
   createLogGroup,
   millisString,
   partsArn,
+  resourcesOf,
   StoreWiring,
   validateMemorySize,
 } from './private/wiring';
-import { DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
+import { READER_ENV } from './runtime/handler';
+import { MAX_BODY_BYTES, MAX_PART_TIMEOUT_MS, MAX_STREAM_MIN_LINE_BYTES } from './runtime/limits';
 
 /**
  * Options for the reference reader Lambda that `SplitStore` deploys: split reads
@@ -74,11 +78,11 @@ export interface SplitStoreReaderOptions {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Timeout of one reader invocation. Must exceed `writerDeadline` by at least 5 seconds,
-   * so that a writer that hits its deadline still has time to compensate (delete the
-   * S3 versions it wrote) before Lambda stops it.
+   * Timeout of one reader invocation. Must exceed the store's `writerDeadline` by at least
+   * 5 seconds, so that a writer that hits its deadline still has time to compensate (delete
+   * the S3 versions it wrote) before Lambda stops it.
    *
-   * @default Duration.seconds(30)
+   * @default - 30 seconds, or the writer deadline plus 10 seconds when that is longer
    */
   readonly timeout?: Duration;
 
@@ -103,15 +107,44 @@ export interface SplitStoreReaderOptions {
   readonly functionUrlAuthType?: lambda.FunctionUrlAuthType;
 
   /**
-   * Deadline of one write: a writer still running after it abandons the write and
-   * deletes the S3 versions it wrote instead of committing the index row. Whole
-   * seconds, at least 1 second; it must stay at least 30 seconds under the reconciler's
-   * delay, which deletes a version above the pinned one once it is older than the
-   * deadline plus those 30 seconds (no writer can still commit it).
+   * Deadline of one write, for the reader only.
    *
-   * @default Duration.seconds(20)
+   * @deprecated Use `writerDeadline` of `SplitStoreProps`: the deadline is store-wide (the
+   * reconciler's delay and every function wired with `grantAndConfigure` depend on it, and a
+   * store without the reader needs it too). Still honoured when the store's is not set; both
+   * set to different values is refused.
+   * @default - the store's `writerDeadline`
    */
   readonly writerDeadline?: Duration;
+
+  /**
+   * How long a split read waits for each part from S3 before it reports that part as a
+   * `Timeout` part error (the other parts and the row are still served). At most 15 minutes,
+   * and shorter than `timeout`; the reader also ends every read 1 second before the function
+   * would be stopped. Sets `SPLIT_STORE_PART_TIMEOUT_MS`.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly partTimeout?: Duration;
+
+  /**
+   * Largest request body the reader accepts (a write's JSON); a larger one is refused with
+   * `413` before anything is written. At most 6 MiB, the Lambda invoke payload limit. Sets
+   * `SPLIT_STORE_MAX_BODY_BYTES`.
+   *
+   * @default Size.mebibytes(6)
+   */
+  readonly maxRequestBodySize?: Size;
+
+  /**
+   * Pads every line of a streamed split read (but the trailer) with spaces to at least this
+   * size. Lambda has been observed to hold back small streamed writes until more data
+   * follows; padding (e.g. `Size.kibibytes(16)`) forces each line out at once, at the cost of
+   * bandwidth. At most 1 MiB. Sets `SPLIT_STORE_STREAM_MIN_LINE_BYTES`.
+   *
+   * @default - no padding
+   */
+  readonly minStreamLineSize?: Size;
 }
 
 /** Props of the internal reader construct: the user's options plus the store's wiring. */
@@ -126,6 +159,15 @@ const DEFAULT_READER_MEMORY = 512;
 const DEFAULT_READER_TIMEOUT = Duration.seconds(30);
 /** Time a writer needs after its deadline to compensate before Lambda stops it. */
 const COMPENSATION_MARGIN = Duration.seconds(5);
+/** What the default timeout keeps above a writer deadline longer than 20 seconds. */
+const DEFAULT_DEADLINE_HEADROOM = Duration.seconds(10);
+
+/** The default timeout: 30 seconds, or the writer deadline plus 10 seconds when that is longer. */
+function defaultTimeout(writerDeadline: Duration): Duration {
+  if (writerDeadline.isUnresolved()) return DEFAULT_READER_TIMEOUT;
+  const ms = writerDeadline.toMilliseconds() + DEFAULT_DEADLINE_HEADROOM.toMilliseconds();
+  return ms > DEFAULT_READER_TIMEOUT.toMilliseconds() ? Duration.seconds(Math.ceil(ms / 1000)) : DEFAULT_READER_TIMEOUT;
+}
 
 /**
  * The reference reader: a Lambda function with its own least-privilege role and log
@@ -150,12 +192,12 @@ export class SplitStoreReader extends Construct {
     super(scope, id);
 
     const memorySize = props.memorySize ?? DEFAULT_READER_MEMORY;
-    const timeout = props.timeout ?? DEFAULT_READER_TIMEOUT;
-    const writerDeadline = props.writerDeadline ?? Duration.millis(DEFAULT_WRITER_DEADLINE_MS);
+    const wiring = props.wiring;
+    const timeout = props.timeout ?? defaultTimeout(wiring.writerDeadline);
     const withUrl = props.functionUrl ?? true;
     validateMemorySize('reader.memorySize', memorySize);
     validateReservedConcurrency(props.reservedConcurrentExecutions);
-    validateWriterDeadline(writerDeadline, timeout);
+    validateTimeout(timeout, wiring);
     if (!withUrl && props.functionUrlAuthType !== undefined) {
       throw new Error(
         `reader.functionUrlAuthType (${props.functionUrlAuthType}) was given with reader.functionUrl: false: ` +
@@ -163,7 +205,6 @@ export class SplitStoreReader extends Construct {
       );
     }
 
-    const wiring = props.wiring;
     const role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'cdk-split-store reference reader: reads and writes one store, nothing else',
@@ -183,13 +224,13 @@ export class SplitStoreReader extends Construct {
       logGroup: this.logGroup,
       environment: {
         ...wiring.environment,
-        [ENV.writerDeadlineMs]: millisString('reader.writerDeadline', writerDeadline),
+        ...tuningEnvironment(props, timeout),
       },
     });
     this.function = fn;
 
     this.logGroup.grantWrite(role);
-    grantReaderAccess(role, wiring);
+    grantOperations(role, ROLES.reader, resourcesOf(wiring));
 
     if (withUrl) {
       const authType = props.functionUrlAuthType ?? lambda.FunctionUrlAuthType.AWS_IAM;
@@ -221,67 +262,6 @@ export class SplitStoreReader extends Construct {
   }
 }
 
-/**
- * The reader's permissions, exactly what its operations call:
- * - DynamoDB on the table: GetItem (read), Query/Scan (list), PutItem/UpdateItem
- *   (commit, conditional on the revision), DeleteItem (delete); on each index: Query/Scan
- *   (list). No ConditionCheckItem: the protocol's conditions ride on the writes themselves,
- *   it uses no transaction;
- * - S3 on `<bucket>/<prefix>*` only: GetObject/GetObjectVersion (read, pinned reads,
- *   presigned URLs), PutObject (write), DeleteObject (delete marker),
- *   DeleteObjectVersion (compensation);
- * - KMS on the store's key, if any: Decrypt, Encrypt, GenerateDataKey.
- */
-function grantReaderAccess(role: iam.IRole, wiring: StoreWiring): void {
-  const tableArn = wiring.table.tableArn;
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'IndexRows',
-    actions: [
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-      'dynamodb:Scan',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    ],
-    resources: [tableArn],
-  }));
-  const indexes = indexNamesOf(wiring);
-  if (indexes.length > 0) {
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ListIndexes',
-      actions: ['dynamodb:Query', 'dynamodb:Scan'],
-      resources: indexes.map((name) => `${tableArn}/index/${name}`),
-    }));
-  }
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'Parts',
-    actions: [
-      's3:GetObject',
-      's3:GetObjectVersion',
-      's3:PutObject',
-      's3:DeleteObject',
-      's3:DeleteObjectVersion',
-    ],
-    resources: [partsArn(wiring)],
-  }));
-  // Without ListBucket, S3 answers a GET of a missing object or version with 403 instead of
-  // 404, and a dangling pointer (a pinned version that is gone) would be reported as a
-  // generic S3Error instead of DanglingPointer (and missed by its metric).
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'MissingKeysAre404',
-    actions: ['s3:ListBucket'],
-    resources: [wiring.bucket.bucketArn],
-  }));
-  if (wiring.encryptionKey) {
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'StoreKey',
-      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-      resources: [wiring.encryptionKey.keyArn],
-    }));
-  }
-}
-
 /** Suppresses the reader role's unavoidable IAM5 findings, each by its exact resource. */
 function suppressRoleFindings(role: iam.Role, wiring: StoreWiring, tracing?: lambda.Tracing): void {
   const rules: NagSuppression[] = [partsWildcardSuppression(role, partsArn(wiring))];
@@ -289,23 +269,6 @@ function suppressRoleFindings(role: iam.Role, wiring: StoreWiring, tracing?: lam
     rules.push(xrayWildcardSuppression());
   }
   addPolicySuppressions(role, rules);
-}
-
-/** The index names a list may query: `wiring.indexNames`, else those in the environment. */
-function indexNamesOf(wiring: StoreWiring): string[] {
-  if (wiring.indexNames) return wiring.indexNames;
-  const json = wiring.environment[ENV.indexes];
-  if (json === undefined || Token.isUnresolved(json)) return [];
-  const parsed: unknown = JSON.parse(json);
-  if (!Array.isArray(parsed)) {
-    throw new Error(`${ENV.indexes} must be a JSON array of indexes, got ${json}`);
-  }
-  return parsed.map((index: { name?: unknown }) => {
-    if (typeof index?.name !== 'string') {
-      throw new Error(`${ENV.indexes} has an index without a name: ${json}`);
-    }
-    return index.name;
-  });
 }
 
 function validateReservedConcurrency(value?: number): void {
@@ -319,22 +282,60 @@ function validateReservedConcurrency(value?: number): void {
   }
 }
 
-function validateWriterDeadline(writerDeadline: Duration, timeout: Duration): void {
+/** The reader's timeout leaves a writer past the store's deadline time to compensate. */
+function validateTimeout(timeout: Duration, wiring: StoreWiring): void {
+  const writerDeadline = wiring.writerDeadline;
   if (writerDeadline.isUnresolved() || timeout.isUnresolved()) return;
-  const deadlineMs = writerDeadline.toMilliseconds();
-  if (deadlineMs < 1000 || deadlineMs % 1000 !== 0) {
+  if (timeout.toMilliseconds() < writerDeadline.toMilliseconds() + COMPENSATION_MARGIN.toMilliseconds()) {
     throw new Error(
-      `reader.writerDeadline must be a whole number of seconds, at least 1, got ${writerDeadline.toHumanString()}. ` +
-      'Use Duration.seconds(n).',
-    );
-  }
-  if (timeout.toMilliseconds() < deadlineMs + COMPENSATION_MARGIN.toMilliseconds()) {
-    throw new Error(
-      `reader.timeout (${timeout.toHumanString()}) must exceed reader.writerDeadline ` +
+      `reader.timeout (${timeout.toHumanString()}) must exceed ${wiring.writerDeadlineProp} ` +
       `(${writerDeadline.toHumanString()}) by at least ${COMPENSATION_MARGIN.toHumanString()}: ` +
       'a writer past its deadline must still have time to delete the S3 versions it wrote. ' +
-      'Raise timeout or lower writerDeadline.',
+      `Raise reader.timeout or lower ${wiring.writerDeadlineProp}.`,
     );
   }
 }
 
+/**
+ * The environment variables of the reader's tuning props that are set, each checked against
+ * the runtime's limits (src/runtime/limits.ts); unset props keep the runtime's defaults.
+ */
+function tuningEnvironment(props: SplitStoreReaderOptions, timeout: Duration): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (props.partTimeout !== undefined) {
+    const partTimeout = props.partTimeout;
+    if (!partTimeout.isUnresolved()) {
+      const ms = partTimeout.toMilliseconds();
+      const longest = timeout.isUnresolved() ? MAX_PART_TIMEOUT_MS : Math.min(MAX_PART_TIMEOUT_MS, timeout.toMilliseconds() - 1);
+      if (!Number.isInteger(ms) || ms < 1 || ms > longest) {
+        throw new Error(
+          `reader.partTimeout must be between 1 millisecond and ${Duration.millis(longest).toHumanString()} ` +
+          `(shorter than reader.timeout, at most 15 minutes), got ${partTimeout.toHumanString()}. ` +
+          'A part read cannot outlast the invocation that serves it. Lower reader.partTimeout, or raise reader.timeout.',
+        );
+      }
+    }
+    env[READER_ENV.partTimeoutMs] = millisString('reader.partTimeout', partTimeout);
+  }
+  if (props.maxRequestBodySize !== undefined) {
+    env[READER_ENV.maxBodyBytes] = bytesString('reader.maxRequestBodySize', props.maxRequestBodySize, 1, MAX_BODY_BYTES,
+      'the Lambda invoke payload limit is 6 MiB: a larger body never reaches the reader');
+  }
+  if (props.minStreamLineSize !== undefined) {
+    env[READER_ENV.minLineBytes] = bytesString('reader.minStreamLineSize', props.minStreamLineSize, 0, MAX_STREAM_MIN_LINE_BYTES,
+      'padding beyond the few KB Lambda holds back only spends bandwidth');
+  }
+  return env;
+}
+
+/** A size in whole bytes within `min..max`, as an environment variable value. */
+function bytesString(prop: string, size: Size, min: number, max: number, why: string): string {
+  if (size.isUnresolved()) {
+    throw new Error(`${prop} must be a literal size, not a token: it is checked at synth time. Give it as Size.bytes(n) or Size.kibibytes(n).`);
+  }
+  const bytes = size.toBytes();
+  if (!Number.isInteger(bytes) || bytes < min || bytes > max) {
+    throw new Error(`${prop} must be between ${min} and ${max} bytes, got ${bytes} bytes (${why}). Fix: give a size in that range, or remove ${prop} for the default.`);
+  }
+  return String(bytes);
+}

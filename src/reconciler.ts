@@ -7,7 +7,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ROLES } from './perms';
 import { bundledFunction } from './private/bundled-function';
+import { grantOperations } from './private/grants';
 import {
   addNagSuppressions,
   addPolicySuppressions,
@@ -20,12 +22,12 @@ import {
 } from './private/nag';
 import {
   createLogGroup,
-  millisString,
   partsArn,
+  resourcesOf,
   StoreWiring,
   validateMemorySize,
 } from './private/wiring';
-import { COMMIT_MARGIN_MS, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
+import { COMMIT_MARGIN_MS } from './runtime/config';
 
 /**
  * Options for the reconciler: the queue and function that bring every part key back to
@@ -70,15 +72,8 @@ export interface SplitStoreReconcilerOptions {
 
 /** Props of the internal reconciler construct: the user's options plus the store's wiring. */
 export interface SplitStoreReconcilerProps extends SplitStoreReconcilerOptions {
-  /** The store to reconcile. */
+  /** The store to reconcile (its writer deadline included). */
   readonly wiring: StoreWiring;
-
-  /**
-   * The longest writer deadline of the store's writers (the reader's `writerDeadline`).
-   *
-   * @default Duration.millis(DEFAULT_WRITER_DEADLINE_MS)
-   */
-  readonly writerDeadline?: Duration;
 }
 
 /** Default delivery delay of the reconciler queue. */
@@ -124,6 +119,9 @@ export class SplitStoreReconciler extends Construct {
   /** Whether the bucket's events were subscribed to the queue. */
   public readonly subscribed: boolean;
 
+  /** How long each event waits in the queue before the reconciler handles it. */
+  public readonly delay: Duration;
+
   constructor(scope: Construct, id: string, props: SplitStoreReconcilerProps) {
     super(scope, id);
 
@@ -131,7 +129,8 @@ export class SplitStoreReconciler extends Construct {
     const delay = props.delay ?? DEFAULT_DELAY;
     const memorySize = props.memorySize ?? DEFAULT_RECONCILER_MEMORY;
     validateMemorySize('reconciler.memorySize', memorySize);
-    validateDelay(delay, props.writerDeadline ?? Duration.millis(DEFAULT_WRITER_DEADLINE_MS));
+    validateDelay(delay, wiring);
+    this.delay = delay;
 
     // SQS managed encryption, even when the store has a customer managed key: with the
     // store's key on the queue, S3 must be allowed to use the key for this bucket only
@@ -171,17 +170,14 @@ export class SplitStoreReconciler extends Construct {
       timeout: RECONCILER_TIMEOUT,
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
       logGroup: this.logGroup,
-      environment: {
-        ...wiring.environment,
-        // The reconciler treats an unpinned version younger than twice the deadline as a
-        // write possibly still in flight: it must know the same deadline as the writers.
-        ...(props.writerDeadline ? { [ENV.writerDeadlineMs]: millisString('reader.writerDeadline', props.writerDeadline) } : {}),
-      },
+      // The store's environment carries the writer deadline: the reconciler treats an unpinned
+      // version younger than the deadline plus the commit margin as a write possibly in flight.
+      environment: wiring.environment,
     });
     this.function = fn;
 
     this.logGroup.grantWrite(role);
-    grantReconcilerAccess(role, wiring);
+    grantOperations(role, ROLES.reconciler, { ...resourcesOf(wiring), indexNames: [] });
     fn.addEventSource(new SqsEventSource(queue, {
       batchSize: 10,
       reportBatchItemFailures: true,
@@ -224,49 +220,6 @@ export class SplitStoreReconciler extends Construct {
   }
 }
 
-/**
- * The reconciler's permissions, exactly what reconciling calls:
- * - DynamoDB GetItem (consistent) on the table;
- * - S3 on `<bucket>/<prefix>*`: GetObject (HeadObject learns the current version),
- *   DeleteObjectVersion (removes a never-committed version or a delete marker above the
- *   pinned version), DeleteObject (a delete marker on a current version no row pins);
- * - S3 ListBucketVersions on the bucket, for keys under the prefix only (the versions of
- *   one part key), and ListBucket, without which S3 answers HeadObject on a deleted key
- *   with 403 instead of 404 and a deleted item's events would fail into the DLQ;
- * - KMS Decrypt on the store's key, if any (reading an encrypted row).
- * Receiving from the queue is granted by the event source.
- */
-function grantReconcilerAccess(role: iam.IRole, wiring: StoreWiring): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'IndexRows',
-    actions: ['dynamodb:GetItem'],
-    resources: [wiring.table.tableArn],
-  }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'Parts',
-    actions: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-    resources: [partsArn(wiring)],
-  }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'MissingKeysAre404',
-    actions: ['s3:ListBucket'],
-    resources: [wiring.bucket.bucketArn],
-  }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'PartVersions',
-    actions: ['s3:ListBucketVersions'],
-    resources: [wiring.bucket.bucketArn],
-    conditions: { StringLike: { 's3:prefix': [`${wiring.keyPrefix}*`] } },
-  }));
-  if (wiring.encryptionKey) {
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'StoreKey',
-      actions: ['kms:Decrypt'],
-      resources: [wiring.encryptionKey.keyArn],
-    }));
-  }
-}
-
 /** The construct id of CDK's stack-wide S3 notifications handler (aws-s3 NotificationsResourceHandler). */
 const NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
 
@@ -292,7 +245,8 @@ function suppressNotificationsHandler(stack: Stack): void {
   // does not inspect: nothing to suppress there.
 }
 
-function validateDelay(delay: Duration, writerDeadline: Duration): void {
+function validateDelay(delay: Duration, wiring: StoreWiring): void {
+  const writerDeadline = wiring.writerDeadline;
   if (delay.isUnresolved() || writerDeadline.isUnresolved()) return;
   if (delay.toMilliseconds() > MAX_DELAY.toMilliseconds() || delay.toMilliseconds() % 1000 !== 0) {
     throw new Error(
@@ -303,10 +257,10 @@ function validateDelay(delay: Duration, writerDeadline: Duration): void {
   const minimum = writerDeadline.toMilliseconds() + COMMIT_MARGIN.toMilliseconds();
   if (delay.toMilliseconds() < minimum) {
     throw new Error(
-      `reconciler.delay (${delay.toHumanString()}) must exceed the writer deadline ` +
+      `reconciler.delay (${delay.toHumanString()}) must exceed ${wiring.writerDeadlineProp} ` +
       `(${writerDeadline.toHumanString()}) by at least ${COMMIT_MARGIN.toHumanString()}: the reconciler deletes ` +
       'a version above the pinned one once the delay has passed, which would destroy the parts of a write still ' +
-      'committing. Raise reconciler.delay or lower reader.writerDeadline.',
+      `committing. Raise reconciler.delay or lower ${wiring.writerDeadlineProp}.`,
     );
   }
 }

@@ -7,21 +7,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct, IConstruct } from 'constructs';
-import {
-  KEY_READ_ACTIONS,
-  KEY_WRITE_ACTIONS,
-  PARTS_READ_ACTIONS,
-  PARTS_WRITE_ACTIONS,
-  TABLE_READ_ACTIONS,
-  TABLE_WRITE_ACTIONS,
-} from './perms';
+import { Construct } from 'constructs';
+import { SplitStoreDoctor, SplitStoreDoctorOptions } from './doctor';
+import { SplitStoreMonitoring, SplitStoreMonitoringOptions } from './monitoring';
 import { checkRuntime, DEFAULT_NODE_RUNTIME } from './private/bundled-function';
+import { queueDepth, readerErrorRate } from './private/function-metrics';
 import { accessLogsSuppression, addNagSuppressions } from './private/nag';
-import { StoreWiring } from './private/wiring';
+import { configureFunction, storeEnvironment } from './private/store-environment';
+import { millisString, StoreWiring } from './private/wiring';
 import { SplitStoreReader, SplitStoreReaderOptions } from './reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from './reconciler';
 import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS, ENV } from './runtime/config';
+import { ISplitStore, SplitStoreBase } from './store-base';
 import {
   bucketRemoval,
   checkBucketVersioned,
@@ -42,28 +39,6 @@ const DEFAULT_REQUEST_METRICS_ID = 'SplitStoreParts';
 
 /** Id of the lifecycle rule that implements the retention window on the bucket. */
 const RETENTION_RULE_ID = 'SplitStoreRetention';
-
-/**
- * The store each application function was configured for: its `SPLIT_STORE_*` variables
- * describe one store, so a second store must not overwrite them.
- */
-const CONFIGURED_FOR = new WeakMap<IConstruct, SplitStore>();
-
-/**
- * What a grantee may do with a store, for `SplitStore.grantAndConfigure()`.
- */
-export enum SplitStoreAccess {
-  /** Read index rows only (`grantReadIndex`): list screens, no S3 access. */
-  READ_INDEX = 'READ_INDEX',
-  /** Read parts only (`grantReadParts`). */
-  READ_PARTS = 'READ_PARTS',
-  /** Read index rows and parts (`grantRead`). */
-  READ = 'READ',
-  /** Write index rows and parts (`grantWrite`). */
-  WRITE = 'WRITE',
-  /** Read and write (`grantReadWrite`). */
-  READ_WRITE = 'READ_WRITE',
-}
 
 /**
  * Further options of the table a SplitStore creates. Point-in-time recovery, billing,
@@ -287,6 +262,19 @@ export interface SplitStoreProps {
   readonly requestMetricsId?: string;
 
   /**
+   * Deadline of one write, for every writer of the store: the reference reader, and every
+   * function wired with `grantAndConfigure` (`SPLIT_STORE_WRITER_DEADLINE_MS`). A writer
+   * still running after it abandons the write and deletes the S3 versions it wrote instead
+   * of committing the index row. Whole seconds, at least 1 second; the reconciler's `delay`
+   * must exceed it by at least 30 seconds (it deletes a version above the pinned one once it
+   * is older than the deadline plus those 30 seconds, when no writer can still commit it),
+   * and the reader's `timeout` by at least 5 seconds.
+   *
+   * @default Duration.seconds(20)
+   */
+  readonly writerDeadline?: Duration;
+
+  /**
    * Whether to deploy the reference reader: a Lambda function (with a streaming Function
    * URL by default) that serves split reads, consistent writes and lists of this store.
    *
@@ -324,6 +312,24 @@ export interface SplitStoreProps {
   readonly reconciler?: SplitStoreReconcilerOptions;
 
   /**
+   * Whether to deploy the doctor: a function that scans the table and the bucket on a
+   * schedule, read-only, and publishes the drift it finds (dangling pins, pinned versions
+   * that are noncurrent, current versions no row pins, rows of an unknown protocol version)
+   * as the metric `SplitStore/DoctorFindings` (`metricDoctorFindings`; the monitoring's
+   * dashboard shows it and an alarm watches it).
+   *
+   * @default false
+   */
+  readonly doctorEnabled?: boolean;
+
+  /**
+   * Options of the doctor. Only valid when `doctorEnabled` is true.
+   *
+   * @default - the doctor's defaults: a daily scan
+   */
+  readonly doctor?: SplitStoreDoctorOptions;
+
+  /**
    * Whether to add a stack output (`CfnOutput`) with the reader's Function URL, so that
    * `cdk deploy` prints it. The URL is also `store.readerUrl.url`.
    *
@@ -334,13 +340,82 @@ export interface SplitStoreProps {
   readonly readerUrlOutput?: boolean;
 
   /**
-   * Lambda runtime of the reference reader and the reconciler. Their code is bundled for
+   * Lambda runtime of the reference reader, the reconciler and the doctor. Their code is bundled for
    * Node.js 24: a runtime of another family, or a Node.js older than 24, is refused.
    * Set it to move to a newer Node.js runtime before this library's default does.
    *
    * @default - Node.js 24 (`nodejs24.x`)
    */
   readonly runtime?: lambda.Runtime;
+}
+
+/**
+ * What another stack (or another app) needs to use a store it did not define, for
+ * `SplitStore.fromStoreAttributes`.
+ */
+export interface SplitStoreAttributes {
+  /**
+   * The store's index table, e.g. `dynamodb.Table.fromTableName(...)`, or the `table` of a
+   * `SplitStore` of another stack.
+   */
+  readonly table: dynamodb.ITable;
+
+  /** The store's parts bucket, e.g. `s3.Bucket.fromBucketName(...)`. */
+  readonly bucket: s3.IBucket;
+
+  /** Partition key of the index table, as the store was defined with it. */
+  readonly partitionKey: dynamodb.Attribute;
+
+  /**
+   * Sort key of the index table, if it has one.
+   *
+   * @default - no sort key
+   */
+  readonly sortKey?: dynamodb.Attribute;
+
+  /**
+   * The table's global secondary indexes, as the store was defined with them: grants cover
+   * them, and `grantAndConfigure` tells the runtime about them.
+   *
+   * @default - no index
+   */
+  readonly globalSecondaryIndexes?: dynamodb.GlobalSecondaryIndexProps[];
+
+  /**
+   * S3 key prefix of the parts, as the store was defined with it.
+   *
+   * @default 'items/'
+   */
+  readonly keyPrefix?: string;
+
+  /**
+   * The table's customer managed key, so that grants include it.
+   *
+   * @default - the `encryptionKey` of `table`, if it has one; else none
+   */
+  readonly tableEncryptionKey?: kms.IKey;
+
+  /**
+   * The bucket's customer managed key (the table's, or another one), so that grants include it.
+   *
+   * @default - the `encryptionKey` of `bucket`, if it has one; else none
+   */
+  readonly bucketEncryptionKey?: kms.IKey;
+
+  /**
+   * The store's writer deadline, as the store was defined with it: functions wired with
+   * `grantAndConfigure` must keep the same one as the store's reconciler expects.
+   *
+   * @default Duration.seconds(20)
+   */
+  readonly writerDeadline?: Duration;
+
+  /**
+   * Id of the bucket's S3 request-metrics configuration, for the `metricBucket*` methods.
+   *
+   * @default - none: the `metricBucket*` methods throw
+   */
+  readonly requestMetricsId?: string;
 }
 
 /**
@@ -360,7 +435,44 @@ export interface SplitStoreProps {
  * });
  * store.grantAndConfigure(app, splitstore.SplitStoreAccess.READ_WRITE);
  */
-export class SplitStore extends Construct {
+export class SplitStore extends SplitStoreBase {
+  /**
+   * A store defined elsewhere (another stack, another app), to grant access to it, wire
+   * functions to it and read its metrics. Its reader, reconciler and doctor are not known:
+   * `grantInvokeReader` and the metrics of those functions are not available.
+   *
+   * A store of another stack in the same app can also be passed as it is: `SplitStore`
+   * implements `ISplitStore`.
+   */
+  public static fromStoreAttributes(scope: Construct, id: string, attrs: SplitStoreAttributes): ISplitStore {
+    const keyPrefix = attrs.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    checkKeyPrefix(keyPrefix);
+    checkKeyAttribute('partitionKey', attrs.partitionKey);
+    if (attrs.sortKey) checkKeyAttribute('sortKey', attrs.sortKey);
+    const indexes = attrs.globalSecondaryIndexes ?? [];
+    checkIndexes(indexes);
+    const writerDeadline = attrs.writerDeadline ?? Duration.millis(DEFAULT_WRITER_DEADLINE_MS);
+    checkWriterDeadline('writerDeadline', writerDeadline);
+    class Import extends SplitStoreBase {
+      public readonly table = attrs.table;
+      public readonly bucket = attrs.bucket;
+      public readonly keyPrefix = keyPrefix;
+      public readonly partitionKey = attrs.partitionKey;
+      public readonly sortKey = attrs.sortKey;
+      public readonly globalSecondaryIndexes = indexes;
+      public readonly tableEncryptionKey = attrs.tableEncryptionKey ?? attrs.table.encryptionKey;
+      public readonly bucketEncryptionKey = attrs.bucketEncryptionKey ?? attrs.bucket.encryptionKey;
+      public readonly writerDeadline = writerDeadline;
+      public readonly requestMetricsId = attrs.requestMetricsId;
+      public readonly readerFunction = undefined;
+      public readonly readerUrl = undefined;
+      public readonly reconcilerFunction = undefined;
+      public readonly reconcilerDeadLetterQueue = undefined;
+      public readonly doctorFunction = undefined;
+    }
+    return new Import(scope, id);
+  }
+
   /** The index table. */
   public readonly table: dynamodb.ITable;
 
@@ -427,14 +539,41 @@ export class SplitStore extends Construct {
   public readonly reconcilerQueue?: sqs.IQueue;
 
   /**
-   * Events the reconciler failed to process five times (kept 14 days): alarm on it.
+   * Events the reconciler failed to process five times (kept 14 days): alarm on it
+   * (`addMonitoring()` does).
    *
    * @default - none when `reconcilerEnabled` is false
    */
   public readonly reconcilerDeadLetterQueue?: sqs.IQueue;
 
-  private readonly indexes: dynamodb.GlobalSecondaryIndexProps[];
-  private readonly writerDeadline?: Duration;
+  /**
+   * The doctor's scheduled function.
+   *
+   * @default - none when `doctorEnabled` is false
+   */
+  public readonly doctorFunction?: lambda.IFunction;
+
+  /** The table's global secondary indexes (created by the store, or listed for a brought table). */
+  public readonly globalSecondaryIndexes: dynamodb.GlobalSecondaryIndexProps[];
+
+  /**
+   * The table's customer managed key: the store's `encryptionKey` on a table it created, or
+   * the brought table's own.
+   *
+   * @default - none
+   */
+  public readonly tableEncryptionKey?: kms.IKey;
+
+  /**
+   * The bucket's customer managed key: the store's `encryptionKey` on a bucket it created, or
+   * the brought bucket's own (which may differ from the table's).
+   *
+   * @default - none
+   */
+  public readonly bucketEncryptionKey?: kms.IKey;
+
+  /** The store's writer deadline (`writerDeadline`). */
+  public readonly writerDeadline: Duration;
 
   constructor(scope: Construct, id: string, props: SplitStoreProps = {}) {
     super(scope, id);
@@ -481,13 +620,21 @@ export class SplitStore extends Construct {
     if (props.reconcilerEnabled === false && props.reconciler !== undefined) {
       throw new Error('SplitStore: reconciler options were given with reconcilerEnabled: false. Fix: remove reconciler, or set reconcilerEnabled to true.');
     }
-
-    if (props.runtime !== undefined && props.readerEnabled === false && props.reconcilerEnabled === false) {
+    const doctorEnabled = props.doctorEnabled ?? false;
+    if (!doctorEnabled && props.doctor !== undefined) {
       throw new Error(
-        `SplitStore: runtime (${props.runtime.name}) was given with readerEnabled: false and reconcilerEnabled: false, ` +
-        'so there is no function to run on it. Fix: remove runtime, or enable the reader or the reconciler.',
+        `SplitStore: doctor options were given with doctorEnabled: ${props.doctorEnabled ?? 'false (the default)'}. ` +
+        'Fix: set doctorEnabled: true to deploy the doctor, or remove doctor.',
       );
     }
+
+    if (props.runtime !== undefined && props.readerEnabled === false && props.reconcilerEnabled === false && !doctorEnabled) {
+      throw new Error(
+        `SplitStore: runtime (${props.runtime.name}) was given with readerEnabled: false and reconcilerEnabled: false, ` +
+        'so there is no function to run on it. Fix: remove runtime, or enable the reader, the reconciler or the doctor.',
+      );
+    }
+    const [writerDeadline, writerDeadlineProp] = resolveWriterDeadline(this, props);
     const runtime = props.runtime ?? DEFAULT_NODE_RUNTIME;
     checkRuntime('runtime', runtime);
     const retention = props.retention ?? Duration.days(DEFAULT_RETENTION_DAYS);
@@ -500,19 +647,14 @@ export class SplitStore extends Construct {
       checkKeyAttribute('sortKey', props.sortKey);
     }
     const indexes = props.globalSecondaryIndexes ?? [];
-    indexes.forEach((index, i) => {
-      checkKeyAttribute(`globalSecondaryIndexes[${i}].partitionKey`, index.partitionKey);
-      if (index.sortKey) {
-        checkKeyAttribute(`globalSecondaryIndexes[${i}].sortKey`, index.sortKey);
-      }
-    });
+    checkIndexes(indexes);
 
     this.retention = retention;
     this.keyPrefix = keyPrefix;
     this.partitionKey = partitionKey;
     this.sortKey = props.sortKey;
-    this.indexes = indexes;
-    this.writerDeadline = props.reader?.writerDeadline;
+    this.globalSecondaryIndexes = indexes;
+    this.writerDeadline = writerDeadline;
     this.encryptionKey = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (removalPolicy === RemovalPolicy.DESTROY && !props.table && props.deletionProtection !== false) {
@@ -632,15 +774,22 @@ export class SplitStore extends Construct {
           `bucketProps.autoDeleteObjects ${props.bucketProps?.autoDeleteObjects ?? false}`),
     );
 
+    // Each resource's own key: a brought table and a brought bucket may use two different ones.
+    this.tableEncryptionKey = this.table.encryptionKey;
+    this.bucketEncryptionKey = this.bucket.encryptionKey;
+
     // ---- reference Lambdas ----
     const wiring: StoreWiring = {
       table: this.table,
       bucket: this.bucket,
-      encryptionKey: props.encryptionKey ?? this.table.encryptionKey ?? this.bucket.encryptionKey,
+      tableKey: this.tableEncryptionKey,
+      bucketKey: this.bucketEncryptionKey,
       keyPrefix,
-      environment: this.environment(),
+      environment: storeEnvironment(this),
       indexNames: indexes.map(index => index.indexName),
       runtime,
+      writerDeadline,
+      writerDeadlineProp,
     };
     if (props.readerEnabled ?? true) {
       const reader = new SplitStoreReader(this, 'Reader', { ...props.reader, wiring });
@@ -653,75 +802,41 @@ export class SplitStore extends Construct {
         });
       }
     }
+    let reconcilerDelay: Duration | undefined;
     if (props.reconcilerEnabled ?? true) {
-      const reconciler = new SplitStoreReconciler(this, 'Reconciler', {
-        ...props.reconciler,
-        writerDeadline: props.reader?.writerDeadline,
-        wiring,
-      });
+      const reconciler = new SplitStoreReconciler(this, 'Reconciler', { ...props.reconciler, wiring });
       this.reconcilerFunction = reconciler.function;
       this.reconcilerQueue = reconciler.queue;
       this.reconcilerDeadLetterQueue = reconciler.deadLetterQueue;
+      reconcilerDelay = reconciler.delay;
+    }
+    if (doctorEnabled) {
+      this.doctorFunction = new SplitStoreDoctor(this, 'Doctor', { ...props.doctor, wiring, reconcilerDelay }).function;
     }
   }
 
+  /**
+   * Adds the recommended alarms and a dashboard for this store (a `SplitStoreMonitoring`
+   * with the id `Monitoring`): the dead-letter queue is not empty, a dangling pointer was
+   * served, the reader's server-error rate, table throttling, reconciler errors and, with
+   * the doctor, drift that puts data at risk. To put them in another stack, create a
+   * `SplitStoreMonitoring` there instead.
+   *
+   * @param options thresholds, alarm actions and the dashboard
+   */
+  public addMonitoring(options: SplitStoreMonitoringOptions = {}): SplitStoreMonitoring {
+    if (this.node.tryFindChild('Monitoring')) {
+      throw new Error(
+        `SplitStore.addMonitoring: ${this.node.path} already has its monitoring. Fix: call addMonitoring once, ` +
+        'with every option, or create further SplitStoreMonitoring constructs with ids of their own.',
+      );
+    }
+    return new SplitStoreMonitoring(this, 'Monitoring', { ...options, store: this });
+  }
+
   // ---------------------------------------------------------------------------
-  // Grants
+  // The reader (the grants of the data are in SplitStoreBase)
   // ---------------------------------------------------------------------------
-
-  /**
-   * Grants reading index rows: `dynamodb:GetItem`, `dynamodb:BatchGetItem`,
-   * `dynamodb:Query`, `dynamodb:Scan`, `dynamodb:ConditionCheckItem` and
-   * `dynamodb:DescribeTable` on the table and its global secondary indexes, plus
-   * `kms:Decrypt` and `kms:DescribeKey` on the table's customer managed key, if any.
-   */
-  public grantReadIndex(grantee: iam.IGrantable): iam.Grant {
-    return combine(
-      iam.Grant.addToPrincipal({ grantee, actions: TABLE_READ_ACTIONS, resourceArns: this.tableAndIndexArns() }),
-      this.grantKey(this.table.encryptionKey, grantee, KEY_READ_ACTIONS),
-    );
-  }
-
-  /**
-   * Grants reading parts: `s3:GetObject` and `s3:GetObjectVersion` on the objects under
-   * the key prefix (`<bucketArn>/<keyPrefix>*`), plus `kms:Decrypt` and `kms:DescribeKey`
-   * on the bucket's customer managed key, if any.
-   */
-  public grantReadParts(grantee: iam.IGrantable): iam.Grant {
-    return combine(
-      iam.Grant.addToPrincipal({ grantee, actions: PARTS_READ_ACTIONS, resourceArns: [this.partsArn()] }),
-      this.grantKey(this.bucket.encryptionKey, grantee, KEY_READ_ACTIONS),
-    );
-  }
-
-  /**
-   * Grants reading whole items: everything in `grantReadIndex` and `grantReadParts`.
-   */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return combine(this.grantReadIndex(grantee), this.grantReadParts(grantee));
-  }
-
-  /**
-   * Grants writing and deleting items: `dynamodb:PutItem`, `dynamodb:UpdateItem`,
-   * `dynamodb:DeleteItem` and `dynamodb:ConditionCheckItem` on the table;
-   * `s3:PutObject`, `s3:DeleteObject` and `s3:DeleteObjectVersion` (compensation) on the
-   * objects under the key prefix; `kms:Encrypt`, `kms:GenerateDataKey`, `kms:Decrypt` and
-   * `kms:DescribeKey` on the customer managed keys, if any.
-   */
-  public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return combine(
-      iam.Grant.addToPrincipal({ grantee, actions: TABLE_WRITE_ACTIONS, resourceArns: [this.table.tableArn] }),
-      iam.Grant.addToPrincipal({ grantee, actions: PARTS_WRITE_ACTIONS, resourceArns: [this.partsArn()] }),
-      ...this.keys().map(key => key.grant(grantee, ...KEY_WRITE_ACTIONS)),
-    );
-  }
-
-  /**
-   * Grants reading and writing items: everything in `grantRead` and `grantWrite`.
-   */
-  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return combine(this.grantRead(grantee), this.grantWrite(grantee));
-  }
 
   /**
    * Permits an IAM principal to call the reference reader: `lambda:InvokeFunctionUrl` on its
@@ -752,32 +867,6 @@ export class SplitStore extends Construct {
   }
 
   /**
-   * Wires an application function to the store in one call: grants `access` and sets the
-   * environment variables the store's runtime reads (`SPLIT_STORE_TABLE_NAME`,
-   * `SPLIT_STORE_BUCKET_NAME`, `SPLIT_STORE_KEY_PREFIX`, `SPLIT_STORE_PARTITION_KEY`,
-   * `SPLIT_STORE_PARTITION_KEY_TYPE`, `SPLIT_STORE_SORT_KEY`, `SPLIT_STORE_SORT_KEY_TYPE`,
-   * `SPLIT_STORE_INDEXES`, `SPLIT_STORE_WRITER_DEADLINE_MS`).
-   *
-   * A function is configured for one store: configuring it for a second store throws, since
-   * the second store's variables would replace the first's.
-   *
-   * @param fn the function to wire
-   * @param access what the function may do. @default SplitStoreAccess.READ_WRITE
-   */
-  public grantAndConfigure(fn: lambda.Function, access: SplitStoreAccess = SplitStoreAccess.READ_WRITE): iam.Grant {
-    this.configure(fn, 'grantAndConfigure', this.environment());
-    switch (access) {
-      case SplitStoreAccess.READ_INDEX: return this.grantReadIndex(fn);
-      case SplitStoreAccess.READ_PARTS: return this.grantReadParts(fn);
-      case SplitStoreAccess.READ: return this.grantRead(fn);
-      case SplitStoreAccess.WRITE: return this.grantWrite(fn);
-      case SplitStoreAccess.READ_WRITE: return this.grantReadWrite(fn);
-      default:
-        throw new Error(`SplitStore.grantAndConfigure: unknown access ${JSON.stringify(access)}; use a SplitStoreAccess value.`);
-    }
-  }
-
-  /**
    * Wires an application function that calls the reference reader: grants what
    * `grantInvokeReader` grants and sets `SPLIT_STORE_READER_FUNCTION_NAME` (for a JSON
    * `Invoke`) and, when the reader has a Function URL, `SPLIT_STORE_READER_URL`.
@@ -792,200 +881,75 @@ export class SplitStore extends Construct {
     const reader = this.readerFunction as lambda.IFunction;
     const variables: Record<string, string> = { [ENV.readerFunctionName]: reader.functionName };
     if (this.readerUrl) variables[ENV.readerUrl] = this.readerUrl.url;
-    this.configure(fn, 'grantInvokeReaderAndConfigure', variables);
+    configureFunction(this, fn, 'grantInvokeReaderAndConfigure', variables);
     return grant;
   }
 
   // ---------------------------------------------------------------------------
-  // Metrics
+  // Metrics of the store's own functions (the data's metrics are in SplitStoreBase)
   // ---------------------------------------------------------------------------
 
   /**
-   * Requests to the table that DynamoDB throttled, for one operation (Sum).
-   */
-  public metricTableThrottledRequests(operation: dynamodb.Operation, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.table.metric('ThrottledRequests', {
-      statistic: cloudwatch.Stats.SUM,
-      ...props,
-      dimensionsMap: { TableName: this.table.tableName, Operation: operation },
-    });
-  }
-
-  /**
-   * Read requests to the table and its indexes that were throttled (Sum).
-   */
-  public metricTableReadThrottleEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.table.metric('ReadThrottleEvents', { statistic: cloudwatch.Stats.SUM, ...props });
-  }
-
-  /**
-   * Write requests to the table and its indexes that were throttled (Sum).
-   */
-  public metricTableWriteThrottleEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.table.metric('WriteThrottleEvents', { statistic: cloudwatch.Stats.SUM, ...props });
-  }
-
-  /**
-   * Latency of successful requests to the table, for one operation (Average, milliseconds).
-   */
-  public metricTableSuccessfulRequestLatency(operation: dynamodb.Operation, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.table.metric('SuccessfulRequestLatency', {
-      statistic: cloudwatch.Stats.AVERAGE,
-      ...props,
-      dimensionsMap: { TableName: this.table.tableName, Operation: operation },
-    });
-  }
-
-  /**
-   * Read capacity units the table consumed (Sum).
-   */
-  public metricTableConsumedReadCapacityUnits(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.table.metricConsumedReadCapacityUnits(props);
-  }
-
-  /**
-   * Write capacity units the table consumed (Sum).
-   */
-  public metricTableConsumedWriteCapacityUnits(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.table.metricConsumedWriteCapacityUnits(props);
-  }
-
-  /**
-   * Any S3 request metric of the parts prefix (namespace `AWS/S3`, dimensions `BucketName`
-   * and `FilterId` = `requestMetricsId`). Sum unless `props.statistic` says otherwise.
+   * Invocations of the reference reader, URL requests and JSON invocations (`AWS/Lambda`
+   * `Invocations`, Sum).
    *
-   * @param metricName an S3 request metric name, e.g. 'AllRequests' or 'HeadRequests'
+   * @throws when the store has no reader (`readerEnabled: false`)
    */
-  public metricBucket(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    if (!this.requestMetricsId) {
-      throw new Error(
-        `SplitStore.metricBucket('${metricName}'): the brought bucket has no known request-metrics configuration. ` +
-        'Fix: add a metrics configuration to your bucket and pass its id as requestMetricsId.',
-      );
-    }
-    return new cloudwatch.Metric({
-      namespace: 'AWS/S3',
-      metricName,
-      statistic: cloudwatch.Stats.SUM,
-      ...props,
-      dimensionsMap: { BucketName: this.bucket.bucketName, FilterId: this.requestMetricsId },
-    });
-  }
-
-  /** All S3 requests on the parts (Sum). */
-  public metricBucketAllRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('AllRequests', props);
-  }
-
-  /** S3 GET requests on the parts (Sum). */
-  public metricBucketGetRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('GetRequests', props);
-  }
-
-  /** S3 PUT requests on the parts (Sum). */
-  public metricBucketPutRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('PutRequests', props);
-  }
-
-  /** S3 requests on the parts answered with a 4xx status (Sum). */
-  public metricBucket4xxErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('4xxErrors', props);
-  }
-
-  /** S3 requests on the parts answered with a 5xx status (Sum). */
-  public metricBucket5xxErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('5xxErrors', props);
-  }
-
-  /** Time from a request's receipt to S3's first byte out (Average, milliseconds). */
-  public metricBucketFirstByteLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('FirstByteLatency', { statistic: cloudwatch.Stats.AVERAGE, ...props });
-  }
-
-  /** Time from a request's first byte in to S3's last byte out (Average, milliseconds). */
-  public metricBucketTotalRequestLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metricBucket('TotalRequestLatency', { statistic: cloudwatch.Stats.AVERAGE, ...props });
-  }
-
-  // ---------------------------------------------------------------------------
-  // Internals
-  // ---------------------------------------------------------------------------
-
-  /**
-   * Sets a store's variables on an application function, refusing a function already
-   * configured for another store (its `SPLIT_STORE_*` variables would silently change store).
-   */
-  private configure(fn: lambda.Function, method: string, variables: Record<string, string>): void {
-    const configured = CONFIGURED_FOR.get(fn);
-    if (configured && configured !== this) {
-      throw new Error(
-        `SplitStore.${method}: function ${fn.node.path} is already configured for the store ${configured.node.path}, ` +
-        `and this is the store ${this.node.path}. A function's SPLIT_STORE_* environment variables describe one store: ` +
-        'the second store\'s would replace the first\'s. Fix: give each store its own function, or grant the second ' +
-        'store\'s access with grantRead/grantWrite/grantInvokeReader and pass its names to your code yourself.',
-      );
-    }
-    CONFIGURED_FOR.set(fn, this);
-    for (const [name, value] of Object.entries(variables)) {
-      fn.addEnvironment(name, value);
-    }
-  }
-
-  /** The environment variables that describe this store to the runtime (see runtime/config.ts). */
-  private environment(): Record<string, string> {
-    const env: Record<string, string> = {
-      [ENV.tableName]: this.table.tableName,
-      [ENV.bucketName]: this.bucket.bucketName,
-      [ENV.keyPrefix]: this.keyPrefix,
-      [ENV.partitionKeyName]: this.partitionKey.name,
-      [ENV.partitionKeyType]: this.partitionKey.type,
-      [ENV.indexes]: JSON.stringify(this.indexes.map(index => ({
-        name: index.indexName,
-        partitionKey: { name: index.partitionKey.name, type: index.partitionKey.type },
-        ...(index.sortKey ? { sortKey: { name: index.sortKey.name, type: index.sortKey.type } } : {}),
-      }))),
-      [ENV.writerDeadlineMs]: this.writerDeadlineMs(),
-    };
-    if (this.sortKey) {
-      env[ENV.sortKeyName] = this.sortKey.name;
-      env[ENV.sortKeyType] = this.sortKey.type;
-    }
-    return env;
+  public metricReaderInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.reader('metricReaderInvocations').metricInvocations({ statistic: cloudwatch.Stats.SUM, ...props });
   }
 
   /**
-   * The store's writer deadline: the reader's `writerDeadline` when set, so that every writer
-   * wired to the store (the reader and `grantAndConfigure` functions) stays under the one
-   * deadline the reconciler's delay is checked against.
+   * Invocations of the reference reader that failed with an error of the function itself
+   * (`AWS/Lambda` `Errors`, Sum); the errors it answers (4xx, 503) are not among them.
+   *
+   * @throws when the store has no reader (`readerEnabled: false`)
    */
-  private writerDeadlineMs(): string {
-    const deadline = this.writerDeadline;
-    if (!deadline) return String(DEFAULT_WRITER_DEADLINE_MS);
-    return deadline.isUnresolved() ? Token.asString(deadline.toMilliseconds()) : String(deadline.toMilliseconds());
+  public metricReaderErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.reader('metricReaderErrors').metricErrors({ statistic: cloudwatch.Stats.SUM, ...props });
   }
 
-  private tableAndIndexArns(): string[] {
-    return [
-      this.table.tableArn,
-      ...this.indexes.map(index => `${this.table.tableArn}/index/${index.indexName}`),
-    ];
+  /**
+   * How long the reference reader's invocations take (`AWS/Lambda` `Duration`, Average unless
+   * `props.statistic` says otherwise, e.g. `p99`), milliseconds.
+   *
+   * @throws when the store has no reader (`readerEnabled: false`)
+   */
+  public metricReaderDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.reader('metricReaderDuration').metricDuration(props);
   }
 
-  private partsArn(): string {
-    return this.bucket.arnForObjects(`${this.keyPrefix}*`);
+  /**
+   * The reader's server-error rate, in percent: with a Function URL, its 5xx answers
+   * (`Url5xxCount`, the function's own failures included) per URL request (`UrlRequestCount`);
+   * without one, the function's `Errors` per `Invocations`. Only `period`, `label` and
+   * `color` of `props` apply.
+   *
+   * @throws when the store has no reader (`readerEnabled: false`)
+   */
+  public metricReaderErrorRate(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return readerErrorRate(this.reader('metricReaderErrorRate'), this.readerUrl !== undefined, props);
   }
 
-  /** Distinct customer managed keys of the table and the bucket. */
-  private keys(): kms.IKey[] {
-    const keys: kms.IKey[] = [];
-    for (const key of [this.table.encryptionKey, this.bucket.encryptionKey]) {
-      if (key && !keys.includes(key)) keys.push(key);
+  /**
+   * Events waiting in the reconciler's dead-letter queue (`ApproximateNumberOfMessagesVisible`,
+   * Maximum): each is a part key the reconciler failed to repair five times.
+   *
+   * @throws when the store has no reconciler (`reconcilerEnabled: false`)
+   */
+  public metricReconcilerDeadLetterQueueMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.reconcilerDeadLetterQueue) {
+      throw new Error('SplitStore.metricReconcilerDeadLetterQueueMessages: this store has no reconciler (reconcilerEnabled is false).');
     }
-    return keys;
+    return queueDepth(this.reconcilerDeadLetterQueue, props);
   }
 
-  private grantKey(key: kms.IKey | undefined, grantee: iam.IGrantable, actions: string[]): iam.Grant | undefined {
-    return key?.grant(grantee, ...actions);
+  /** The reader, or an error naming the method that needs it. */
+  private reader(method: string): lambda.IFunction {
+    if (!this.readerFunction) {
+      throw new Error(`SplitStore.${method}: this store has no reader (readerEnabled is false). Fix: enable the reader, or remove this metric.`);
+    }
+    return this.readerFunction;
   }
 }
 
@@ -1050,6 +1014,56 @@ function checkBucketOverride(bucketProps: s3.BucketProps, props: SplitStoreProps
         `(${noncurrent.toHumanString()}) is shorter than retention (${days} days): a table restored inside the ` +
         'retention window would point at part versions that S3 already expired',
         `remove it (the store already expires noncurrent versions after ${days} days) or lower retention.`);
+    }
+  });
+}
+
+/**
+ * The store's writer deadline and the prop that set it: `writerDeadline`, else the reader's
+ * deprecated `reader.writerDeadline` (with a warning), else the default. Both set to different
+ * values is refused: a writer must never run past the deadline the reconciler relies on.
+ */
+function resolveWriterDeadline(scope: Construct, props: SplitStoreProps): [Duration, string] {
+  const store = props.writerDeadline;
+  const reader = props.reader?.writerDeadline;
+  if (store !== undefined && reader !== undefined && store !== reader
+    && (store.isUnresolved() || reader.isUnresolved() || store.toMilliseconds() !== reader.toMilliseconds())) {
+    throw new Error(
+      `SplitStore: writerDeadline (${store.toHumanString()}) and reader.writerDeadline (${reader.toHumanString()}) differ. ` +
+      'The deadline is store-wide: the reader, every function wired with grantAndConfigure and the reconciler\'s delay use one. ' +
+      'Fix: remove reader.writerDeadline (deprecated) and keep writerDeadline.',
+    );
+  }
+  if (store !== undefined) {
+    checkWriterDeadline('writerDeadline', store);
+    return [store, 'writerDeadline'];
+  }
+  if (reader !== undefined) {
+    Annotations.of(scope).addWarningV2('cdk-split-store:readerWriterDeadline',
+      'reader.writerDeadline is deprecated: set writerDeadline on the store instead (same value, same effect). ' +
+      'The deadline is store-wide: the reconciler and every function wired with grantAndConfigure use it too.');
+    checkWriterDeadline('reader.writerDeadline', reader);
+    return [reader, 'reader.writerDeadline'];
+  }
+  return [Duration.millis(DEFAULT_WRITER_DEADLINE_MS), 'writerDeadline'];
+}
+
+/** A writer deadline is a whole number of seconds, at least 1 (a token must be in milliseconds). */
+function checkWriterDeadline(prop: string, deadline: Duration): void {
+  millisString(prop, deadline);
+  if (deadline.isUnresolved()) return;
+  const ms = deadline.toMilliseconds();
+  if (ms < 1000 || ms % 1000 !== 0) {
+    throw new Error(`${prop} must be a whole number of seconds, at least 1, got ${deadline.toHumanString()}. Use Duration.seconds(n).`);
+  }
+}
+
+/** Index keys are strings or numbers, like the table's. */
+function checkIndexes(indexes: dynamodb.GlobalSecondaryIndexProps[]): void {
+  indexes.forEach((index, i) => {
+    checkKeyAttribute(`globalSecondaryIndexes[${i}].partitionKey`, index.partitionKey);
+    if (index.sortKey) {
+      checkKeyAttribute(`globalSecondaryIndexes[${i}].sortKey`, index.sortKey);
     }
   });
 }

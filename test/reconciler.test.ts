@@ -47,13 +47,24 @@ function fixture(opts: { key?: boolean; importedBucket?: boolean } = {}): Fixtur
     [ENV.keyPrefix]: 'items/',
     [ENV.partitionKeyName]: 'id',
     [ENV.partitionKeyType]: 'S',
+    [ENV.writerDeadlineMs]: '20000',
   };
   return {
     stack,
     table,
     bucket,
     key,
-    wiring: { table, bucket, encryptionKey: key, keyPrefix: 'items/', environment, runtime: DEFAULT_NODE_RUNTIME },
+    wiring: {
+      table,
+      bucket,
+      tableKey: key,
+      bucketKey: key,
+      keyPrefix: 'items/',
+      environment,
+      runtime: DEFAULT_NODE_RUNTIME,
+      writerDeadline: Duration.seconds(20),
+      writerDeadlineProp: 'writerDeadline',
+    },
   };
 }
 
@@ -62,7 +73,11 @@ function reconciler(
   options: SplitStoreReconcilerOptions = {},
   writerDeadline?: Duration,
 ): SplitStoreReconciler {
-  return new SplitStoreReconciler(f.stack, 'Reconciler', { ...options, wiring: f.wiring, writerDeadline });
+  // The store's wiring carries its writer deadline, in the environment too.
+  const wiring: StoreWiring = writerDeadline
+    ? { ...f.wiring, writerDeadline, environment: { ...f.wiring.environment, [ENV.writerDeadlineMs]: String(writerDeadline.toMilliseconds()) } }
+    : f.wiring;
+  return new SplitStoreReconciler(f.stack, 'Reconciler', { ...options, wiring });
 }
 
 /** The logical id of a construct's CloudFormation resource. */
@@ -195,6 +210,7 @@ describe('SplitStoreReconciler defaults', () => {
       SPLIT_STORE_KEY_PREFIX: 'items/',
       SPLIT_STORE_PARTITION_KEY: 'id',
       SPLIT_STORE_PARTITION_KEY_TYPE: 'S',
+      SPLIT_STORE_WRITER_DEADLINE_MS: '20000',
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
     });
     template.hasResource('AWS::Logs::LogGroup', {
@@ -217,25 +233,21 @@ describe('SplitStoreReconciler defaults', () => {
         Resource: { 'Fn::GetAtt': [id(r.logGroup), 'Arn'] },
       },
       {
-        Sid: 'IndexRows',
         Effect: 'Allow',
         Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [id(f.table), 'Arn'] },
       },
       {
-        Sid: 'Parts',
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(f.bucket), 'Arn'] }, '/items/*']] },
       },
       {
-        Sid: 'MissingKeysAre404',
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: { 'Fn::GetAtt': [id(f.bucket), 'Arn'] },
       },
       {
-        Sid: 'PartVersions',
         Effect: 'Allow',
         Action: 's3:ListBucketVersions',
         Resource: { 'Fn::GetAtt': [id(f.bucket), 'Arn'] },
@@ -316,7 +328,7 @@ describe('SplitStoreReconciler options', () => {
     });
   });
 
-  test('a customer managed key is granted Decrypt; the queues keep SQS managed encryption (no Key-Bucket cycle)', () => {
+  test('a customer managed key is granted Decrypt and DescribeKey; the queues keep SQS managed encryption (no Key-Bucket cycle)', () => {
     // GIVEN
     const f = fixture({ key: true });
     // WHEN
@@ -330,9 +342,8 @@ describe('SplitStoreReconciler options', () => {
       expect(props.KmsMasterKeyId).toBeUndefined();
     }
     expect(reconcilerStatements(template)).toContainEqual({
-      Sid: 'StoreKey',
       Effect: 'Allow',
-      Action: 'kms:Decrypt',
+      Action: ['kms:Decrypt', 'kms:DescribeKey'],
       Resource: keyArn,
     });
     template.hasResourceProperties('AWS::KMS::Key', {
@@ -402,7 +413,7 @@ describe('SplitStoreReconciler validation', () => {
   test('fails when the delay does not exceed the default writer deadline by 30 seconds', () => {
     const f = fixture();
     expect(() => reconciler(f, { delay: Duration.seconds(49) })).toThrow(
-      'reconciler.delay (49 seconds) must exceed the writer deadline (20 seconds) by at least 30 seconds',
+      'reconciler.delay (49 seconds) must exceed writerDeadline (20 seconds) by at least 30 seconds',
     );
     expect(() => fixtureAndReconciler(Duration.seconds(50))).not.toThrow();
   });
@@ -410,7 +421,7 @@ describe('SplitStoreReconciler validation', () => {
   test('fails when the delay does not exceed a longer writer deadline', () => {
     const f = fixture();
     expect(() => reconciler(f, { delay: Duration.minutes(5) }, Duration.minutes(5))).toThrow(
-      'reconciler.delay (5 minutes) must exceed the writer deadline (5 minutes) by at least 30 seconds',
+      'reconciler.delay (5 minutes) must exceed writerDeadline (5 minutes) by at least 30 seconds',
     );
   });
 

@@ -23,7 +23,7 @@ export const DEFAULT_NODE_RUNTIME: lambda.Runtime =
   ?? new lambda.Runtime(`nodejs${BUNDLE_NODE_MAJOR}.x`, lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
 
 /** The bundles in assets/. */
-export type Bundle = 'reader.lambda' | 'reconciler.lambda';
+export type Bundle = 'reader.lambda' | 'reconciler.lambda' | 'doctor.lambda';
 
 /** Options of a store function: everything but its code and handler. */
 export interface BundledFunctionProps extends lambda.FunctionOptions {

@@ -5,6 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { partsArnOf, StoreResources } from './grants';
+import { ENV } from '../runtime/config';
 
 // What the store's Lambdas (reader, reconciler) share: the wiring to the store and the
 // helpers both constructs use.
@@ -21,11 +23,17 @@ export interface StoreWiring {
   /** The store's (versioned) bucket. */
   readonly bucket: s3.IBucket;
   /**
-   * Customer managed key of the table and the bucket.
+   * The table's customer managed key.
    *
-   * @default - AWS owned (table) and S3 managed (bucket) encryption: no key permission
+   * @default - an AWS owned or AWS managed key: no key permission
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly tableKey?: kms.IKey;
+  /**
+   * The bucket's customer managed key (may be the table's, or another one).
+   *
+   * @default - SSE-S3 or an AWS managed key: no key permission
+   */
+  readonly bucketKey?: kms.IKey;
   /** Key prefix of the parts in the bucket, ends with '/'. */
   readonly keyPrefix: string;
   /** Environment variables describing the store (names in `runtime/config.ts` `ENV`). */
@@ -38,11 +46,44 @@ export interface StoreWiring {
   readonly indexNames?: string[];
   /** Lambda runtime of the store's functions (checked by `checkRuntime`). */
   readonly runtime: lambda.Runtime;
+  /** The store's writer deadline, already validated (the environment carries it too). */
+  readonly writerDeadline: Duration;
+  /** The prop the writer deadline was set with, for error messages (`writerDeadline`). */
+  readonly writerDeadlineProp: string;
 }
 
 /** The ARN pattern of every part of the store: `<bucketArn>/<keyPrefix>*`. */
 export function partsArn(wiring: StoreWiring): string {
-  return wiring.bucket.arnForObjects(`${wiring.keyPrefix}*`);
+  return partsArnOf(wiring);
+}
+
+/** The resources the store's functions get permissions on. */
+export function resourcesOf(wiring: StoreWiring): StoreResources {
+  return {
+    table: wiring.table,
+    indexNames: indexNamesOf(wiring),
+    bucket: wiring.bucket,
+    keyPrefix: wiring.keyPrefix,
+    tableKey: wiring.tableKey,
+    bucketKey: wiring.bucketKey,
+  };
+}
+
+/** The index names a list may query: `wiring.indexNames`, else those in the environment. */
+export function indexNamesOf(wiring: StoreWiring): string[] {
+  if (wiring.indexNames) return wiring.indexNames;
+  const json = wiring.environment[ENV.indexes];
+  if (json === undefined || Token.isUnresolved(json)) return [];
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed)) {
+    throw new Error(`${ENV.indexes} must be a JSON array of indexes, got ${json}`);
+  }
+  return parsed.map((index: { name?: unknown }) => {
+    if (typeof index?.name !== 'string') {
+      throw new Error(`${ENV.indexes} has an index without a name: ${json}`);
+    }
+    return index.name;
+  });
 }
 
 /**

@@ -2,8 +2,9 @@
  * The two stores the compatibility checks synthesize (deprecations, cdk-nag 2 and 3, at the
  * aws-cdk-lib floor and at the newest release): the defaults, and every prop set.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,7 +22,7 @@ export const defaultStore: StoreProps = () => ({});
 /**
  * A store with every prop set: customer managed key, sort key, index, TTL, table and bucket
  * overrides, access logs, a custom key prefix, retention, runtime, the reader's URL output,
- * reader and reconciler options with tracing.
+ * the writer deadline, reader (tuning included), reconciler and doctor options with tracing.
  */
 export const fullyConfiguredStore: StoreProps = (stack) => {
   const accessLogs = new s3.Bucket(stack, 'AccessLogs', {
@@ -67,19 +68,31 @@ export const fullyConfiguredStore: StoreProps = (stack) => {
     retention: Duration.days(14),
     runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
     readerUrlOutput: true,
+    writerDeadline: Duration.seconds(40),
     reader: {
       memorySize: 1024,
       reservedConcurrentExecutions: 50,
       tracing: lambda.Tracing.ACTIVE,
       logRetention: logs.RetentionDays.THREE_MONTHS,
       timeout: Duration.seconds(60),
-      writerDeadline: Duration.seconds(40),
+      partTimeout: Duration.seconds(20),
+      maxRequestBodySize: Size.mebibytes(2),
+      minStreamLineSize: Size.kibibytes(16),
     },
     reconciler: {
       delay: Duration.minutes(10),
       memorySize: 512,
       tracing: lambda.Tracing.ACTIVE,
       logRetention: logs.RetentionDays.THREE_MONTHS,
+    },
+    doctorEnabled: true,
+    doctor: {
+      schedule: events.Schedule.rate(Duration.hours(12)),
+      minAge: Duration.minutes(30),
+      memorySize: 2048,
+      timeout: Duration.minutes(10),
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+      tracing: lambda.Tracing.ACTIVE,
     },
   };
 };
@@ -90,11 +103,15 @@ export const STORES: Array<[string, StoreProps]> = [
   ['a fully configured store', fullyConfiguredStore],
 ];
 
-/** A new app and stack holding one store built from `props`. */
-export function storeInApp(props: StoreProps): { app: App; stack: Stack; store: SplitStore } {
+/**
+ * A new app and stack holding one store built from `props`, with its monitoring (alarms and
+ * dashboard) unless `monitoring` is false.
+ */
+export function storeInApp(props: StoreProps, monitoring = true): { app: App; stack: Stack; store: SplitStore } {
   const app = new App();
   const stack = new Stack(app, 'NagStack');
   const store = new SplitStore(stack, 'Store', props(stack));
+  if (monitoring) store.addMonitoring();
   return { app, stack, store };
 }
 
