@@ -244,7 +244,7 @@ export class SplitStoreMonitoring extends Construct {
         { threshold: 1, evaluationPeriods: 1, period: Duration.days(1) },
         (period) => doctorDataAtRisk(store, period),
         'The doctor found dangling pins or pinned versions that are noncurrent (they expire after the retention window). ' +
-        'Its log lists each finding; repair them with the command line doctor before the window closes.');
+        'Its log lists each finding; re-pin a noncurrent version before the window closes (docs/RESTORE.md).');
     }
 
     if (props.dashboard ?? true) {
