@@ -5,7 +5,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { SplitStore, SplitStoreMonitoring, SplitStoreProps } from '../src';
+import { SplitStore, SplitStoreMonitoring, SplitStoreMonitoringOptions, SplitStoreProps } from '../src';
 
 function storeIn(props: SplitStoreProps = {}): { stack: Stack; store: SplitStore } {
   const stack = new Stack(new App(), 'Stack');
@@ -238,39 +238,20 @@ describe('SplitStoreMonitoring in another stack', () => {
 });
 
 describe('refusals', () => {
-  test('fails when a threshold is 0', () => {
-    const { store } = storeIn();
-    expect(() => store.addMonitoring({ danglingPointersAlarm: { threshold: 0 } })).toThrow(
-      'SplitStoreMonitoring: danglingPointersAlarm.threshold must be a number above 0, got 0',
-    );
-  });
-
-  test('fails when datapointsToAlarm exceeds evaluationPeriods', () => {
-    const { store } = storeIn();
-    expect(() => store.addMonitoring({ readerErrorRateAlarm: { datapointsToAlarm: 4 } })).toThrow(
-      'SplitStoreMonitoring: readerErrorRateAlarm.datapointsToAlarm must be a whole number between 1 and evaluationPeriods (3), got 4',
-    );
-  });
-
-  test('fails when evaluationPeriods is 0', () => {
-    const { store } = storeIn();
-    expect(() => store.addMonitoring({ tableThrottlingAlarm: { evaluationPeriods: 0 } })).toThrow(
-      'SplitStoreMonitoring: tableThrottlingAlarm.evaluationPeriods must be a whole number of at least 1, got 0',
-    );
-  });
-
-  test('fails on a period CloudWatch does not accept', () => {
-    const { store } = storeIn();
-    expect(() => store.addMonitoring({ deadLetterQueueAlarm: { period: Duration.seconds(45) } })).toThrow(
-      'SplitStoreMonitoring: deadLetterQueueAlarm.period must be 10 seconds, 30 seconds or a whole number of minutes, got 45 seconds',
-    );
-  });
-
-  test('fails when the alarm would look back more than a day', () => {
-    const { store } = storeIn({ doctorEnabled: true });
-    expect(() => store.addMonitoring({ doctorFindingsAlarm: { evaluationPeriods: 2 } })).toThrow(
-      'SplitStoreMonitoring: doctorFindingsAlarm.period times evaluationPeriods must be at most 1 day',
-    );
+  test.each<[string, SplitStoreProps, SplitStoreMonitoringOptions, string]>([
+    ['a threshold is 0', {}, { danglingPointersAlarm: { threshold: 0 } },
+      'SplitStoreMonitoring: danglingPointersAlarm.threshold must be a number above 0, got 0'],
+    ['datapointsToAlarm exceeds evaluationPeriods', {}, { readerErrorRateAlarm: { datapointsToAlarm: 4 } },
+      'SplitStoreMonitoring: readerErrorRateAlarm.datapointsToAlarm must be a whole number between 1 and evaluationPeriods (3), got 4'],
+    ['evaluationPeriods is 0', {}, { tableThrottlingAlarm: { evaluationPeriods: 0 } },
+      'SplitStoreMonitoring: tableThrottlingAlarm.evaluationPeriods must be a whole number of at least 1, got 0'],
+    ['a period CloudWatch does not accept', {}, { deadLetterQueueAlarm: { period: Duration.seconds(45) } },
+      'SplitStoreMonitoring: deadLetterQueueAlarm.period must be 10 seconds, 30 seconds or a whole number of minutes, got 45 seconds'],
+    ['the alarm would look back more than a day', { doctorEnabled: true }, { doctorFindingsAlarm: { evaluationPeriods: 2 } },
+      'SplitStoreMonitoring: doctorFindingsAlarm.period times evaluationPeriods must be at most 1 day'],
+  ])('fails when %s', (_name, props, options, message) => {
+    const { store } = storeIn(props);
+    expect(() => store.addMonitoring(options)).toThrow(message);
   });
 
   test('fails when called twice', () => {

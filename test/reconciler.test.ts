@@ -7,10 +7,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { DEFAULT_NODE_RUNTIME } from '../src/private/bundled-function';
 import { StoreWiring } from '../src/private/wiring';
 import { SplitStoreReader } from '../src/reader';
 import { SplitStoreReconciler, SplitStoreReconcilerOptions } from '../src/reconciler';
+import { testWiring } from './setup/wiring';
 import { ENV } from '../src/runtime/config';
 
 interface Fixture {
@@ -54,17 +54,7 @@ function fixture(opts: { key?: boolean; importedBucket?: boolean } = {}): Fixtur
     table,
     bucket,
     key,
-    wiring: {
-      table,
-      bucket,
-      tableKey: key,
-      bucketKey: key,
-      keyPrefix: 'items/',
-      environment,
-      runtime: DEFAULT_NODE_RUNTIME,
-      writerDeadline: Duration.seconds(20),
-      writerDeadlineProp: 'writerDeadline',
-    },
+    wiring: testWiring({ table, bucket, key, environment }),
   };
 }
 
