@@ -222,7 +222,8 @@ describe('put', () => {
     const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error.statusCode).toBe(503);
-    expect(error.message).toBe('DynamoDB PutItem failed (ProvisionedThroughputExceededException: slow down); retry the request');
+    expect(error.message).toBe('DynamoDB PutItem failed: retry with backoff (the function log has the details)');
+    expect(error.cause).toMatchObject({ name: 'ProvisionedThroughputExceededException', message: 'slow down' });
     expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
     // A definite refusal needs no look at the row.
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
@@ -233,9 +234,10 @@ describe('put', () => {
       name: 'ValidationException', $metadata: { httpStatusCode: 400 },
     });
     ddb.on(PutItemCommand).rejects(tooBig);
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(
-      new ValidationError('DynamoDB refused the PutItem: Item size has exceeded the maximum allowed size'),
-    );
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/^DynamoDB refused the PutItem as invalid/);
+    expect(error.cause).toBe(tooBig);
     expect(deletedVersions()).toHaveLength(1);
   });
 
@@ -270,10 +272,12 @@ describe('put', () => {
   test('ambiguous commit error and the row cannot be read: no compensation (the reconciler decides), 503', async () => {
     ddb.on(PutItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
     ddb.on(GetItemCommand).rejects(new InternalServerError({ message: 'still down', $metadata: { httpStatusCode: 500 } }));
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 }))
-      .rejects.toThrow(new UnavailableError('DynamoDB commit failed (InternalServerError: boom); retry the request'));
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 }).catch(e => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe('DynamoDB commit failed: retry with backoff (the function log has the details)');
+    expect(error.cause).toMatchObject({ message: 'boom' });
     expect(deletedVersions()).toEqual([]);
-    expect(logs.map(l => l.message)).toContain(
+    expect(logs.map(l => l.msg)).toContain(
       'commit outcome unknown: not compensating, the reconciler will remove the versions if they are unpinned',
     );
   });
@@ -311,16 +315,19 @@ describe('put', () => {
       create: true,
     }).catch(e => e);
     expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.message).toBe('S3 PutObject failed (SlowDown: Please reduce your request rate.); nothing was committed, retry');
+    expect(error.message).toBe('S3 PutObject failed: nothing was committed; retry with backoff (the function log has the details)');
+    expect(error.cause).toMatchObject({ name: 'SlowDown' });
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: expect.stringMatching(/^items\/a\/summary@v\d$/) }]);
   });
 
   test('an unversioned bucket is refused after the fact: 503 and a message that says why', async () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"e"' });
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(
-      /bucket parts-bucket returned no VersionId: S3 versioning must be enabled/,
-    );
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
+    expect(error.message).toMatch(/S3 returned no version id for a part: the store's bucket must have versioning enabled/);
+    // The bucket's name goes to the log only.
+    expect(error.message).not.toContain('parts-bucket');
+    expect(error.cause.message).toMatch(/bucket parts-bucket returned no VersionId/);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
@@ -343,7 +350,7 @@ describe('put', () => {
     expect(deletedVersions()).toHaveLength(3);
     expect(logs).toEqual([expect.objectContaining({
       level: 'error',
-      message: 'compensation failed: the reconciler will delete this unpinned version',
+      msg: 'compensation failed: the reconciler will delete this unpinned version',
       s3Key: 'items/a/summary',
       versionId: 'items/a/summary@v1',
       error: 'network',
@@ -381,7 +388,7 @@ describe('after the commit', () => {
     expect(deletedVersions()).toHaveLength(3);
     expect(logs).toEqual([expect.objectContaining({
       level: 'warn',
-      message: 'could not retire a removed part: its last version stays current (harmless, not pinned)',
+      msg: 'could not retire a removed part: its last version stays current (harmless, not pinned)',
       s3Key: 'items/a/old',
     })]);
     // No marker was placed, so there is nothing to re-check.
@@ -403,9 +410,10 @@ describe('after the commit', () => {
     const current = storedRow(4, { summary: pin('s-4') });
     ddb.on(GetItemCommand).resolves({ Item: encodeRow(config, current) });
     ddb.on(UpdateItemCommand).rejects(new InternalServerError({ message: 'timeout', $metadata: { httpStatusCode: 500 } }));
-    await expect(client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
-      new UnavailableError('DynamoDB UpdateItem failed (InternalServerError: timeout); retry the request'),
-    );
+    const error = await client().updateParts({ key: { id: 'a' }, parts: { summary: { body: '{}' } } }).catch(e => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe('DynamoDB UpdateItem failed: retry with backoff (the function log has the details)');
+    expect(error.cause).toMatchObject({ message: 'timeout' });
     expect(deletedVersions()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: 'items/a/summary@v1' }]);
   });
 });
@@ -422,7 +430,7 @@ describe('validation: bad input writes nothing', () => {
     ['a bad body', { key: { id: 'a' }, parts: { p: { body: 42 } } }, /part "p": body must be a string or bytes/],
     ['a bad content type', { key: { id: 'a' }, parts: { p: { body: 'x', contentType: 'a\nb' } } }, /part "p": contentType must be/],
     ['a too long key for one part', { key: { id: 'x'.repeat(1000) }, parts: { ['p'.repeat(30)]: { body: 'x' } } }, /key too long/],
-    ['an unstorable attribute', { key: { id: 'a' }, attributes: { n: NaN } }, /cannot be stored in DynamoDB/],
+    ['an unstorable attribute', { key: { id: 'a' }, attributes: { n: NaN } }, /attribute "n" is NaN, which DynamoDB cannot store/],
   ])('put refuses %s', async (_what, req, message) => {
     await expect(client().put(req as never)).rejects.toThrow(message);
     await expect(client().put(req as never)).rejects.toBeInstanceOf(ValidationError);
