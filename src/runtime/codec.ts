@@ -248,7 +248,8 @@ export function mergeKeyIntoAttributes(
       );
     }
   }
-  return { ...attributes, ...key };
+  // A null-prototype copy: an own `__proto__` key (JSON.parse makes one) stays a key.
+  return Object.assign(Object.create(null), attributes, key);
 }
 
 /** A pin as a DynamoDB map. */

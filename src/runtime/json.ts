@@ -48,20 +48,18 @@ export function checkNesting(value: unknown, where: string): void {
 export function checkJsonText(text: string, where: string): void {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === BACKSLASH) i++;
-        else if (d === QUOTE) break;
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === '\\') i++;
       }
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+    } else if (c === '{' || c === '[') {
       if (++depth > MAX_JSON_DEPTH) throw tooDeep(where);
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+    } else if (c === '}' || c === ']') {
       depth--;
-    } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
       let end = i + 1;
-      while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
+      while (end < text.length && NUMBER_CHARACTERS.includes(text[end])) end++;
       const literal = text.slice(i, end);
       if (!isExactNumberText(literal)) {
         throw new ValidationError(`${where} has the number ${literal}, which JSON parsing would turn into `
@@ -71,6 +69,9 @@ export function checkJsonText(text: string, where: string): void {
     }
   }
 }
+
+/** The characters a JSON number is written with. */
+const NUMBER_CHARACTERS = '0123456789.-+eE';
 
 /**
  * True when `text` (a decimal number: sign, digits, fraction, exponent) parses to a finite
@@ -121,21 +122,3 @@ function tooDeep(where: string): ValidationError {
   return new ValidationError(`${where} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: `
     + 'flatten the document, or store it as body text');
 }
-
-function isNumberCharacter(c: number): boolean {
-  return (c >= DIGIT_0 && c <= DIGIT_9) || c === DOT || c === MINUS || c === PLUS || c === LOWER_E || c === UPPER_E;
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const LOWER_E = 0x65;
-const UPPER_E = 0x45;

@@ -1014,7 +1014,7 @@ export class SplitStoreClient {
       }));
       return { part, out };
     }));
-    const pins: Record<string, PartPin> = {};
+    const pins: Record<string, PartPin> = Object.create(null);
     const created: CreatedVersion[] = [];
     let failure: unknown;
     for (const result of results) {
