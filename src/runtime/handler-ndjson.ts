@@ -24,7 +24,7 @@ export type StreamLine =
     readonly atMs: number;
   }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly atMs: number }
-  | { readonly type: 'end'; readonly requestId?: string; readonly timings: ReadTimings; readonly errors: PartError[] };
+  | { readonly type: 'end'; readonly timings: ReadTimings; readonly errors: PartError[]; readonly requestId?: string };
 
 /** A part as sent to a client. */
 export interface EncodedPart {

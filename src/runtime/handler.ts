@@ -251,7 +251,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       }
       const timings = collector.timings(now() - started);
       recordRead(collector, fields, timings);
-      await writeLine(out, { type: 'end', ...withRequestId(), timings, errors: collector.errors });
+      await writeLine(out, { type: 'end', timings, errors: collector.errors, ...withRequestId() });
       await endStream(out);
       out.off('close', onClose);
     }
@@ -264,7 +264,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       }
       const timings = collector.timings(now() - started);
       recordRead(collector, fields, timings);
-      return { row: collector.row, parts: collector.parts, errors: collector.errors, ...withRequestId(), timings };
+      return { row: collector.row, parts: collector.parts, errors: collector.errors, timings, ...withRequestId() };
     }
 
     function readRequest(request: GetRequest, ctx: HandlerContext | undefined, signal?: AbortSignal): GetRequest {
