@@ -157,7 +157,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Refuses attributes that are keys of one of the store's secondary indexes and that DynamoDB
- * would refuse in the commit: the wrong type, an empty string, a value over the key size limit.
+ * would refuse in the commit: the wrong type (null included: leave the attribute out to keep
+ * the item out of the index), an empty string, a value over the key size limit.
  */
 export function checkIndexKeyAttributes(config: StoreConfig, attributes: Record<string, unknown>): void {
   for (const index of config.indexes) {
@@ -166,7 +167,7 @@ export function checkIndexKeyAttributes(config: StoreConfig, attributes: Record<
       if (!attribute || !Object.hasOwn(attributes, attribute.name)) continue;
       const value = attributes[attribute.name];
       const what = `attribute "${attribute.name}" (a key of index ${index.name})`;
-      if (value === undefined || value === null) continue;
+      if (value === undefined) continue;
       if (attribute.type === 'S' && (typeof value !== 'string' || value.length === 0)) {
         throw new ValidationError(`${what} must be a non-empty string, got ${describeValue(value)}`);
       }
@@ -181,6 +182,7 @@ export function checkIndexKeyAttributes(config: StoreConfig, attributes: Record<
 }
 
 function describeValue(value: unknown): string {
+  if (value === null) return 'null (leave the attribute out to keep the item out of the index)';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return Array.isArray(value) ? 'a list' : `a ${typeof value}`;

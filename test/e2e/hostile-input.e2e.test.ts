@@ -217,6 +217,7 @@ const bodies: HostileCase[] = [
   { name: 'an index row over 400 KB', request: put({ attributes: { blob: 'x'.repeat(420 * 1024) } }), status: 400, code: 'ValidationError', names: "over DynamoDB's limit of 409600" },
   { name: 'an index key of the wrong type', request: put({ attributes: { customer: 5 } }), status: 400, code: 'ValidationError', names: 'attribute "customer" (a key of index byCustomer) must be a non-empty string' },
   { name: 'an empty index key', request: put({ attributes: { customer: '' } }), status: 400, code: 'ValidationError', names: 'a key of index byCustomer' },
+  { name: 'a null index key', request: patch({ attributes: { customer: null } }), status: 400, code: 'ValidationError', names: 'got null (leave the attribute out' },
   { name: 'a string for a number index key', request: put({ attributes: { year: '2026' } }), status: 400, code: 'ValidationError', names: 'attribute "year" (a key of index byYear) must be a number' },
   { name: 'an index key over DynamoDB key size', request: put({ attributes: { customer: 'c'.repeat(2100) } }), status: 400, code: 'ValidationError', names: "over DynamoDB's limit of 2048" },
   { name: 'a content type with a line break', request: put({ parts: { notes: { body: 'x', contentType: 'text/plain\r\nx-evil: 1' } } }), status: 400, code: 'ValidationError', names: 'contentType' },

@@ -1,4 +1,5 @@
 import {
+  checkIndexKeyAttributes,
   decodeRow,
   encodeRow,
   marshallAttributes,
@@ -132,6 +133,21 @@ describe('encodeRow / decodeRow', () => {
     expect(Object.keys(decoded).sort()).toEqual(['__proto__', 'constructor']);
     expect(Object.getPrototypeOf(decoded)).toBeNull();
     expect(JSON.stringify(decoded)).toBe('{"__proto__":{"x":1},"constructor":"c"}');
+  });
+
+  test('index key attributes of the wrong type, null, empty or too long are refused (DynamoDB refuses them in the commit)', () => {
+    const indexed: StoreConfig = {
+      ...config,
+      indexes: [{ name: 'byCustomer', partitionKey: { name: 'customer', type: 'S' }, sortKey: { name: 'total', type: 'N' } }],
+    };
+    expect(() => checkIndexKeyAttributes(indexed, { customer: 'c-1', total: 3, other: null })).not.toThrow();
+    expect(() => checkIndexKeyAttributes(indexed, { other: 1 })).not.toThrow();
+    expect(() => checkIndexKeyAttributes(indexed, { customer: null })).toThrow(
+      'attribute "customer" (a key of index byCustomer) must be a non-empty string, got null (leave the attribute out to keep the item out of the index)',
+    );
+    expect(() => checkIndexKeyAttributes(indexed, { customer: '' })).toThrow('must be a non-empty string, got ""');
+    expect(() => checkIndexKeyAttributes(indexed, { total: '3' })).toThrow('attribute "total" (a key of index byCustomer) must be a number, got "3"');
+    expect(() => checkIndexKeyAttributes(indexed, { customer: 'c'.repeat(2049) })).toThrow("is 2049 bytes, over DynamoDB's limit of 2048");
   });
 
   test('fails when __proto__ is a top-level attribute name: the SDK would drop its value on read', () => {
