@@ -413,7 +413,7 @@ export class SplitStoreClient {
     if (removeParts.length > MAX_PARTS_PER_WRITE) {
       throw new ValidationError(`removeParts names ${removeParts.length} parts, over the limit of ${MAX_PARTS_PER_WRITE} per write`);
     }
-    removeParts.forEach(name => validatePartName(name));
+    removeParts.forEach(name => partKey(this.config, req.key, name));
     const duplicate = removeParts.find((name, i) => removeParts.indexOf(name) !== i);
     if (duplicate !== undefined) {
       throw new ValidationError(`removeParts names part "${duplicate}" more than once; name each part once`);
@@ -654,7 +654,8 @@ export class SplitStoreClient {
 
   /**
    * The part names a read asks for: at most {@link MAX_PARTS_PER_READ} names (as given), each
-   * valid; a name given twice is read once.
+   * valid and with a part key S3 accepts (checked for all before the first GetObject goes
+   * out); a name given twice is read once.
    */
   private checkGetParts(req: GetRequest): string[] | undefined {
     if (req.parts === undefined) return undefined;
@@ -663,7 +664,7 @@ export class SplitStoreClient {
       throw new ValidationError(`parts names ${req.parts.length} parts, over the limit of ${MAX_PARTS_PER_READ} per read: `
         + 'split the read, or omit parts to read every part the row pins');
     }
-    req.parts.forEach(name => validatePartName(name));
+    req.parts.forEach(name => partKey(this.config, req.key, name));
     return [...new Set(req.parts)];
   }
 

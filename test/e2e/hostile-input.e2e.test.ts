@@ -108,6 +108,8 @@ const pathKeys: HostileCase[] = [
   { name: 'a partition key too long for S3', request: { url: ['GET', `/items/${'a'.repeat(1100)}/1`] }, status: 400, code: 'ValidationError', names: 'key too long' },
   { name: 'a partition key too long once encoded', request: { url: ['GET', `/items/${encodeURIComponent('é'.repeat(400))}/1`] }, status: 400, code: 'ValidationError', names: 'key too long' },
   { name: 'a key too long for a presigned part', request: { url: ['GET', `/items/${'a'.repeat(1100)}/1/parts/summary/url`] }, status: 400, code: 'ValidationError', names: 'key too long' },
+  { name: 'a read whose second part key is too long', request: { url: ['GET', `/items/${'k'.repeat(1008)}/1`, { query: { parts: `a,${'x'.repeat(10)}` } }] }, status: 400, code: 'ValidationError', names: 'the S3 key of part "xxxxxxxxxx"' },
+  { name: 'a removed part whose key is too long', request: { url: ['PATCH', `/items/${'k'.repeat(1008)}/1`, { body: { removeParts: ['x'.repeat(10)] } }] }, status: 400, code: 'ValidationError', names: 'the S3 key of part "xxxxxxxxxx"' },
   { name: 'a delete with a key too long', request: { url: ['DELETE', `/items/${'a'.repeat(1100)}/1`] }, status: 400, code: 'ValidationError', names: 'key too long' },
   { name: 'a put with an inexact number key', request: { url: ['PUT', '/items/acme/9007199254740993.0', { body: {} }] }, status: 400, code: 'ValidationError', names: '9007199254740993.0' },
   { name: 'a key of dots is a key, and no such item is a 404', request: { url: ['GET', '/items/../1'] }, status: 404, code: 'NotFound', reads: true },

@@ -312,6 +312,14 @@ describe('duplicates and fan-out', () => {
     expectNoAwsCall();
   });
 
+  test('a read whose second part key is too long for S3 is refused before the first GetObject', async () => {
+    // items/ + 1,010 + / + part: 'a' fits in 1,024 bytes, 'x'.repeat(10) does not.
+    const answer = await url('GET', `/items/${'k'.repeat(1010)}`, { query: `parts=a,${'x'.repeat(10)}` });
+    expect(answer.status).toBe(400);
+    expect(httpError(answer).message).toContain('the S3 key of part "xxxxxxxxxx" would be 1027 bytes');
+    expectNoAwsCall();
+  });
+
   test('the store itself refuses more than 100 part names per read', async () => {
     const answer = await run({ operation: 'get', key: { id: 'a' }, parts: Array.from({ length: 101 }, (_, i) => `p${i}`) });
     expect(invokeError(answer).statusCode).toBe(400);
