@@ -348,8 +348,8 @@ function parseRevision(text: string, what: string): number {
  */
 function parseJsonBody(event: FunctionUrlEvent, options: ParseOptions): Record<string, unknown> {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const contentType = header(event, 'content-type');
-  if (contentType !== undefined && !/^application\/(json|[\w.+-]+\+json)\s*(;|$)/i.test(contentType.trim())) {
+  const contentType = header(event, 'content-type')?.trim();
+  if (contentType && !/^application\/(json|[\w.+-]+\+json)\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError(`request body is declared as ${JSON.stringify(contentType)}: send JSON with Content-Type: application/json`);
   }
   if (typeof event.body !== 'string' || event.body === '') {

@@ -365,6 +365,26 @@ describe('AWS error texts stay in the log', () => {
   });
 });
 
+describe('request bodies', () => {
+  const withType = (type: string | undefined) => ({
+    ...(urlEvent('PUT', '/items/a', { body: { attributes: { n: 1 } } }) as object),
+    headers: type === undefined ? {} : { 'content-type': type },
+  });
+
+  test.each([undefined, '', 'application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/merge-patch+json'])(
+    'content type %p is read as JSON', (type) => {
+      expect(parseFunctionUrlRequest(withType(type) as never, CONFIG)).toMatchObject({ kind: 'put', request: { attributes: { n: 1 } } });
+    });
+
+  test.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx'])(
+    'content type %p is a 415 that names it', async (type) => {
+      const answer = await run(withType(type));
+      expect(answer.status).toBe(415);
+      expect(httpError(answer)).toMatchObject({ code: 'UnsupportedMediaType', message: expect.stringContaining(JSON.stringify(type)) });
+      expectNoAwsCall();
+    });
+});
+
 describe('one set of limits', () => {
   test('the parser refuses a presign lifetime over the store maximum of 3600 s', () => {
     expect(() => parseFunctionUrlRequest(urlEvent('GET', '/items/a/parts/summary/url', { query: 'expiresIn=3601' }) as never, CONFIG))
