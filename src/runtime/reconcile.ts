@@ -11,7 +11,7 @@
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { RowState } from './codec';
+import { pinOf, RowState } from './codec';
 import { deleteById, describe, readState, WriterContext } from './commit';
 import { COMMIT_MARGIN_MS } from './config';
 import { parsePartKey } from './keys';
@@ -74,7 +74,7 @@ export async function reconcilePartKey(ctx: ReconcilerContext, objectKey: string
         // Put after the listing (a commit between listing and read): list again. Pinned by the
         // row a round ago and still absent: the pinned version is gone.
         if (previousPin === rowPin.versionId) {
-          ctx.log({ level: 'error', message: 'the row pins a version S3 does not have: a dangling pointer', objectKey, versionId: rowPin.versionId });
+          ctx.log({ level: 'error', msg: 'the row pins a version S3 does not have: a dangling pointer', objectKey, versionId: rowPin.versionId });
           return finish('dangling');
         }
         previousPin = rowPin.versionId;
@@ -87,13 +87,13 @@ export async function reconcilePartKey(ctx: ReconcilerContext, objectKey: string
       // The pin is in the listing and is not its newest entry: `latest` is above the pin.
       if (latest.isDeleteMarker) {
         await deleteVersion(ctx, objectKey, latest.versionId);
-        ctx.log({ level: 'info', message: 'reconciler removed a delete marker that hid the pinned version', objectKey, markerVersionId: latest.versionId });
+        ctx.log({ level: 'info', msg: 'reconciler removed a delete marker that hid the pinned version', objectKey, markerVersionId: latest.versionId });
         done ??= 'uncovered';
         continue;
       }
       if (young(latest)) return finish('in-flight');
       await deleteVersion(ctx, objectKey, latest.versionId);
-      ctx.log({ level: 'info', message: 'reconciler deleted a never-committed version above the pinned one', objectKey, versionId: latest.versionId });
+      ctx.log({ level: 'info', msg: 'reconciler deleted a never-committed version above the pinned one', objectKey, versionId: latest.versionId });
       done = 'deleted-unpinned';
       continue;
     }
@@ -104,16 +104,16 @@ export async function reconcilePartKey(ctx: ReconcilerContext, objectKey: string
     if (latest === undefined || latest.isDeleteMarker) return finish('retired');
     if (young(latest)) return finish('in-flight');
     await placeMarker(ctx, objectKey);
-    ctx.log({ level: 'info', message: 'reconciler placed a delete marker on a current version no row pins', objectKey, versionId: latest.versionId });
+    ctx.log({ level: 'info', msg: 'reconciler placed a delete marker on a current version no row pins', objectKey, versionId: latest.versionId });
     return 'retired-orphan';
   }
-  ctx.log({ level: 'warn', message: `reconciler stopped after ${MAX_RECONCILE_ROUNDS} rounds on one key; later events continue`, objectKey });
+  ctx.log({ level: 'warn', msg: `reconciler stopped after ${MAX_RECONCILE_ROUNDS} rounds on one key; later events continue`, objectKey });
   return done ?? 'in-flight';
 }
 
 /** The pin of `part` in a live row, if any: tombstones and missing rows pin nothing. */
 function livePin(state: RowState, part: string): PartPin | undefined {
-  return state.kind === 'live' ? state.row.parts[part] : undefined;
+  return state.kind === 'live' ? pinOf(state.row, part) : undefined;
 }
 
 /** The VersionId of the current version of a key; undefined when none (no object, or a delete marker). */
@@ -188,6 +188,6 @@ async function placeMarker(ctx: ReconcilerContext, objectKey: string): Promise<v
 
 function unavailable(ctx: ReconcilerContext, what: string, e: unknown): StoreError {
   if (e instanceof StoreError) return e;
-  ctx.log({ level: 'warn', message: `${what} failed during reconcile`, error: describe(e) });
+  ctx.log({ level: 'warn', msg: `${what} failed during reconcile`, error: describe(e) });
   return new UnavailableError(`${what} failed (${errorNameOf(e)}); the event is retried`);
 }
