@@ -50,24 +50,8 @@ function store(name: string): StoreConfig {
  * soon as the code is fixed, so the entry gets removed.
  */
 const KNOWN_DISAGREEMENTS: ReadonlyMap<string, string> = new Map([
-  ['cursors.json: invalid UTF-8', 'decodeCursor decodes bytes with U+FFFD replacement instead of refusing them'],
-  ['cursors.json: number that is not decimal', 'decodeCursor accepts any N that Number() parses, 0x10 included (DynamoDB then refuses it: 400 all the same)'],
-  ['cursors.json: number with spaces', 'decodeCursor accepts an N with surrounding spaces (DynamoDB then refuses it: 400 all the same)'],
-  ['rows.json: number key beyond 2^53 stays a number', 'decodeRow takes key values from unmarshalled attributes, where integers beyond 2^53 become strings'],
   ['rows.json: _parts not a map', 'decodeRow reads a _parts that is not a map (M) as no parts instead of refusing the row'],
   ['rows.json: key attribute of the wrong type', 'decodeRow accepts a number for a string key attribute (and the reverse)'],
-  [
-    'attributes.json: number key beyond 2^53 (the 1e21 worked example)',
-    'marshallAttributes refuses numbers beyond 2^53 (util-dynamodb without NumberValue), so no write can store the key of PROTOCOL.md\'s own 1e21 example',
-  ],
-  ['rows.json: number key in its canonical form', 'encodeRow marshals the key through marshallAttributes, which refuses 1e21 (as above)'],
-  ['numbers.json: 1e126 is more than DynamoDB stores', 'number keys outside DynamoDB\'s range are accepted (DynamoDB refuses them later)'],
-  ['numbers.json: 1e300 is more than DynamoDB stores', 'as above'],
-  ['numbers.json: largest double is more than DynamoDB stores', 'as above'],
-  ['numbers.json: below DynamoDB\'s smallest magnitude', 'as above'],
-  ['numbers.json: smallest subnormal is less than DynamoDB stores', 'as above'],
-  ['attributes.json: top-level attribute named __proto__ (JavaScript drops it on read)', 'marshallAttributes accepts it'],
-  ['attributes.json: nested number DynamoDB cannot store', 'marshallAttributes accepts 5e-324 (DynamoDB refuses it in the commit)'],
 ]);
 
 /**
