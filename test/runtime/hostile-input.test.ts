@@ -7,7 +7,7 @@
  */
 import { Writable } from 'stream';
 import { DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { encodeRow } from '../../src/runtime/codec';
 import type { StoreConfig } from '../../src/runtime/config';
@@ -177,21 +177,6 @@ describe('prototype names as map keys', () => {
     expect(update.UpdateExpression).not.toContain('REMOVE');
     // No delete marker for a part that was never there.
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
-  });
-
-  test('a put that drops a part named constructor retires it', async () => {
-    // The read before the put, then the re-check after the delete marker: the new row pins summary only.
-    ddb.on(GetItemCommand)
-      .resolvesOnce({ Item: encodeRow(CONFIG, stored({ constructor: pin('c1') })) })
-      .resolves({ Item: encodeRow(CONFIG, stored({ summary: pin('s2') }, 3)) });
-    ddb.on(PutItemCommand).resolves({ Attributes: encodeRow(CONFIG, stored({ constructor: pin('c1') })) });
-    s3.on(PutObjectCommand).resolves({ VersionId: 's2', ETag: '"s2"' });
-    s3.on(DeleteObjectCommand).resolves({ VersionId: 'marker' });
-    const answer = await url('PUT', '/items/a', { body: { parts: { summary: { json: {} } } } });
-    expect(answer.status).toBe(200);
-    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
-      { Bucket: CONFIG.bucketName, Key: 'items/a/constructor' },
-    ]);
   });
 
   test('presign of a part named constructor that the row does not pin is a 404, never a URL without versionId', async () => {

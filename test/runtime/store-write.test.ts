@@ -714,4 +714,15 @@ describe('part names that are also names of Object.prototype', () => {
     await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 });
     expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/constructor' }]);
   });
+
+  test('a removed part named "constructor" keeps its delete marker when the re-check finds a tombstone', async () => {
+    // The row is deleted between our commit and the re-check: a tombstone pins nothing, so the
+    // marker must stay (removing it would make the retired version current again).
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: item(1, { constructor: pin('c-1') }, 't1') })
+      .resolves({ Item: encodeTombstone(config, { id: 'a' }, 3, 'other') });
+    ddb.on(PutItemCommand).resolves({});
+    await client().put({ key: { id: 'a' }, expectedRevision: 1 });
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/constructor' }]);
+  });
 });
