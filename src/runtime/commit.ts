@@ -32,6 +32,7 @@ import {
 } from './codec';
 import { StoreConfig } from './config';
 import { partKey } from './keys';
+import { COMMIT_ATTEMPTS, DELETE_ATTEMPTS, REQUEST_ATTEMPTS } from './limits';
 import {
   errorNameOf, httpStatusOf, isThrottling, RequestAbortedError, RequestTimeoutError, SdkClient, send, sleep,
 } from './send';
@@ -47,10 +48,6 @@ import {
   ValidationError,
 } from './types';
 
-/** Attempts of one commit (the same token and condition), while the writer deadline allows. */
-export const COMMIT_ATTEMPTS = 4;
-/** Attempts of each compensating or retiring S3 delete. */
-export const DELETE_ATTEMPTS = 3;
 /** Per-attempt timeout of the clean-up requests sent after the caller's time ran out. */
 export const ABANDONED_CLEANUP_TIMEOUT_MS = 1_000;
 
@@ -351,7 +348,7 @@ export async function readState(ctx: WriterContext, key: ItemKey, signal?: Abort
     TableName: ctx.config.tableName,
     Key: marshallKey(ctx.config, key),
     ConsistentRead: true,
-  }), { timeoutMs: ctx.dynamodbTimeoutMs, attempts: 3, signal, retryDelayMs: ctx.retryDelayMs });
+  }), { timeoutMs: ctx.dynamodbTimeoutMs, attempts: REQUEST_ATTEMPTS, signal, retryDelayMs: ctx.retryDelayMs });
   return decodeState(ctx.config, out?.Item);
 }
 
@@ -409,7 +406,7 @@ async function putParts(ctx: WriterContext, spec: WriteSpec, scope: DeadlineScop
       Key: part.s3Key,
       Body: part.body,
       ContentType: part.contentType,
-    }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, signal: scope.signal, retryDelayMs: ctx.retryDelayMs, onAttemptFailed });
+    }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, signal: scope.signal, retryDelayMs: ctx.retryDelayMs, onAttemptFailed });
     return { part, out };
   }));
   // Null prototype: a part name such as "constructor" must not find an inherited property.

@@ -1,8 +1,11 @@
 /**
- * Every limit the runtime enforces on a request, each written once with the reason for its
- * value. The request parser (handler-request.ts), the store (store.ts), the handler and the
- * docs (README "Limits", docs/PROTOCOL.md sections 2.3 and 14) all read them from here;
- * test/runtime/limits.test.ts checks that the docs give the same numbers.
+ * Every limit the runtime enforces on a request, and every default and attempt count of its
+ * protocol, each written once with the reason for its value. The request parser
+ * (handler-request.ts), the store (store.ts, commit.ts, send.ts, reconcile.ts), the handler,
+ * the construct's defaults (config.ts re-exports two) and the docs (README "Limits",
+ * docs/PROTOCOL.md sections 2.3 and 14) all read them from here. protocol/limits.json, which
+ * the Python client reads, holds the same numbers: test/runtime/vectors.test.ts checks it
+ * against this module, test/runtime/limits.test.ts the docs.
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
@@ -115,3 +118,37 @@ export const DEFAULT_PRESIGN_EXPIRES_SECONDS = 300;
 
 /** Longest lifetime of a presigned URL, in seconds: a URL is a bearer token for the part. */
 export const MAX_PRESIGN_EXPIRES_SECONDS = 3600;
+
+// ---- the store's configuration
+
+/** S3 key prefix of the parts when the store gives none. */
+export const DEFAULT_KEY_PREFIX = 'items/';
+
+/** Writer deadline when the store gives none: far below the reconciler's delay. */
+export const DEFAULT_WRITER_DEADLINE_MS = 20_000;
+
+// ---- requests and commits (docs/PROTOCOL.md sections 5 and 14)
+
+/** Per-attempt timeout of a DynamoDB request when the client gives none. */
+export const DEFAULT_DYNAMODB_TIMEOUT_MS = 5_000;
+
+/** Per-attempt timeout of an S3 request (part uploads included) when the client gives none. */
+export const DEFAULT_S3_TIMEOUT_MS = 10_000;
+
+/** Longest per-attempt timeout of any request: a commit attempt ends well inside the reconciler's 30 s commit margin. */
+export const MAX_REQUEST_TIMEOUT_MS = 20_000;
+
+/** Attempts of an idempotent request (reads, part uploads, deletes): the AWS SDK's own default. */
+export const REQUEST_ATTEMPTS = 3;
+
+/** Attempts of one commit (the same token and condition), while the writer deadline allows. */
+export const COMMIT_ATTEMPTS = 4;
+
+/** Attempts of each compensating or retiring S3 delete. */
+export const DELETE_ATTEMPTS = 3;
+
+/**
+ * Rounds of an unconditional put or delete (read, put, commit) when another writer's commit
+ * came first each time: a few, so a hot item answers 409 rather than spinning.
+ */
+export const UNCONDITIONAL_WRITE_ROUNDS = 3;

@@ -15,6 +15,7 @@ import { pinOf, RowState } from './codec';
 import { deleteById, describe, readState, WriterContext } from './commit';
 import { COMMIT_MARGIN_MS } from './config';
 import { parsePartKey } from './keys';
+import { REQUEST_ATTEMPTS } from './limits';
 import { errorNameOf, httpStatusOf, send } from './send';
 import { PartPin, ReconcileOutcome, StoreError, UnavailableError, ValidationError } from './types';
 
@@ -122,7 +123,7 @@ async function headCurrent(ctx: ReconcilerContext, objectKey: string): Promise<s
     const out = await send<{ VersionId?: string }>(ctx.s3, 'HeadObject', () => new HeadObjectCommand({
       Bucket: ctx.config.bucketName,
       Key: objectKey,
-    }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+    }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
     return out?.VersionId;
   } catch (e) {
     const name = errorNameOf(e);
@@ -153,7 +154,7 @@ export async function listVersions(ctx: ReconcilerContext, objectKey: string): P
         Prefix: objectKey,
         KeyMarker: keyMarker,
         VersionIdMarker: versionIdMarker,
-      }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+      }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
     } catch (e) {
       throw unavailable(ctx, 'S3 ListObjectVersions', e);
     }
@@ -180,7 +181,7 @@ async function deleteVersion(ctx: ReconcilerContext, objectKey: string, versionI
 async function placeMarker(ctx: ReconcilerContext, objectKey: string): Promise<void> {
   try {
     await send(ctx.s3, 'DeleteObject', () => new DeleteObjectCommand({ Bucket: ctx.config.bucketName, Key: objectKey }),
-      { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+      { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
   } catch (e) {
     throw unavailable(ctx, 'S3 DeleteObject (delete marker)', e);
   }

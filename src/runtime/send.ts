@@ -12,15 +12,6 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
-/** Longest per-attempt timeout of any request: under the reconciler's 30 s commit margin. */
-export const MAX_REQUEST_TIMEOUT_MS = 20_000;
-/** Default per-attempt timeout of a DynamoDB request. */
-export const DEFAULT_DYNAMODB_TIMEOUT_MS = 5_000;
-/** Default per-attempt timeout of an S3 request (part uploads included). */
-export const DEFAULT_S3_TIMEOUT_MS = 10_000;
-/** Attempts of an idempotent request (the AWS SDK's default). */
-export const REQUEST_ATTEMPTS = 3;
-
 /** The name under which the AWS SDK v3 (@smithy/core) registers its retry middleware. */
 export const SDK_RETRY_MIDDLEWARE = 'retryMiddleware';
 

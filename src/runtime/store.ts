@@ -51,15 +51,14 @@ import {
   checkDynamoDbNumber, isDynamoDbNumberText, isWellFormed, keyAttributes, partKey, validateKey, validatePartName,
 } from './keys';
 import {
-  CONTENT_TYPE_PATTERN, DEFAULT_LIST_LIMIT, DEFAULT_PART_TIMEOUT_MS, DEFAULT_PRESIGN_EXPIRES_SECONDS, MAX_ATTRIBUTES_PER_UPDATE,
-  MAX_CONTENT_TYPE_LENGTH, MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, MAX_PART_TIMEOUT_MS, MAX_PARTITION_KEY_BYTES, MAX_PARTS_PER_READ,
-  MAX_PARTS_PER_WRITE, MAX_PRESIGN_EXPIRES_SECONDS,
+  CONTENT_TYPE_PATTERN, DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_LIST_LIMIT, DEFAULT_PART_TIMEOUT_MS,
+  DEFAULT_PRESIGN_EXPIRES_SECONDS, DEFAULT_S3_TIMEOUT_MS, MAX_ATTRIBUTES_PER_UPDATE, MAX_CONTENT_TYPE_LENGTH,
+  MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, MAX_PARTITION_KEY_BYTES, MAX_PARTS_PER_READ, MAX_PARTS_PER_WRITE, MAX_PART_TIMEOUT_MS,
+  MAX_PRESIGN_EXPIRES_SECONDS, MAX_REQUEST_TIMEOUT_MS, REQUEST_ATTEMPTS, UNCONDITIONAL_WRITE_ROUNDS,
 } from './limits';
 import { ProjectionError, projectJson, validatePaths } from './projection';
 import { reconcilePartKey, ReconcilerContext } from './reconcile';
-import {
-  DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_S3_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_ATTEMPTS, send,
-} from './send';
+import { send } from './send';
 import {
   ConflictError,
   DeleteRequest,
@@ -84,12 +83,6 @@ import {
 } from './types';
 
 export type { LogEntry };
-
-/**
- * Rounds of an unconditional put or delete (read, put, commit) when another writer's commit
- * came first each time.
- */
-export const UNCONDITIONAL_PUT_ATTEMPTS = 3;
 
 /** A part or part-error event of a split read. */
 export type PartEvent = Exclude<ReadEvent, { readonly type: 'index' }>;
@@ -340,7 +333,7 @@ export class SplitStoreClient {
       key: req.key,
       parts: prepared,
       signal: req.signal,
-      rounds: unconditional ? UNCONDITIONAL_PUT_ATTEMPTS : 1,
+      rounds: unconditional ? UNCONDITIONAL_WRITE_ROUNDS : 1,
       check: state => {
         if (req.create && state.kind === 'live') throw new ConflictError(`item ${item} already exists (create)`);
         if (req.expectedRevision !== undefined && (state.kind !== 'live' || state.revision !== req.expectedRevision)) {
@@ -501,7 +494,7 @@ export class SplitStoreClient {
       key: req.key,
       parts: [],
       signal: req.signal,
-      rounds: req.expectedRevision === undefined ? UNCONDITIONAL_PUT_ATTEMPTS : 1,
+      rounds: req.expectedRevision === undefined ? UNCONDITIONAL_WRITE_ROUNDS : 1,
       check: state => {
         if (state.kind !== 'live') throw new NotFoundError(`item ${item} does not exist`);
         if (req.expectedRevision !== undefined && state.revision !== req.expectedRevision) {
