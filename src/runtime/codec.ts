@@ -466,7 +466,8 @@ export function decodeRow(config: StoreConfig, item: Item): IndexRow {
 
 function decodeLive(config: StoreConfig, item: Item, revision: number): IndexRow {
   if (revision < 1) throw new UnsupportedRowError(`row has ${REVISION_ATTRIBUTE} ${revision}: a live row starts at 1`);
-  const pinsMap = item[PARTS_ATTRIBUTE]?.M ?? {};
+  const pinsMap = (item[PARTS_ATTRIBUTE] ?? { M: {} }).M;
+  if (pinsMap === undefined) throw new UnsupportedRowError(`row has a ${PARTS_ATTRIBUTE} that is not a map (M)`);
   // Null prototype: a part name such as "constructor" must not find an inherited property.
   const parts: Record<string, PartPin> = Object.create(null);
   for (const name of Object.keys(pinsMap)) {
@@ -482,9 +483,11 @@ function decodeLive(config: StoreConfig, item: Item, revision: number): IndexRow
   const attributes = fromMap(user, 'attribute');
   const key: ItemKey = {};
   for (const attribute of keyAttributes(config)) {
+    const stored = Object.hasOwn(user, attribute.name) ? user[attribute.name] : undefined;
     const value = Object.hasOwn(attributes, attribute.name) ? attributes[attribute.name] : undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new UnsupportedRowError(`row has no key attribute "${attribute.name}"`);
+    const ofType = attribute.type === 'S' ? stored?.S !== undefined : stored?.N !== undefined;
+    if (!ofType || (typeof value !== 'string' && typeof value !== 'number')) {
+      throw new UnsupportedRowError(`row has no key attribute "${attribute.name}" of type ${attribute.type}`);
     }
     key[attribute.name] = value;
   }

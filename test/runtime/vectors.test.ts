@@ -50,10 +50,7 @@ function store(name: string): StoreConfig {
  * and the protocol, reported rather than bent. `test.failing` keeps them visible and fails as
  * soon as the code is fixed, so the entry gets removed.
  */
-const KNOWN_DISAGREEMENTS: ReadonlyMap<string, string> = new Map([
-  ['rows.json: _parts not a map', 'decodeRow reads a _parts that is not a map (M) as no parts instead of refusing the row'],
-  ['rows.json: key attribute of the wrong type', 'decodeRow accepts a number for a string key attribute (and the reverse)'],
-]);
+const KNOWN_DISAGREEMENTS: ReadonlyMap<string, string> = new Map([]);
 
 /**
  * Vectors of protocol version 2 (tokens, tombstones, `_proto` 2): a runtime that speaks
