@@ -31,11 +31,10 @@ import {
   TOKEN_ATTRIBUTE,
 } from './codec';
 import { StoreConfig } from './config';
+import { describeCause, errorNameOf, httpStatusOf } from './errors';
 import { partKey } from './keys';
 import { COMMIT_ATTEMPTS, DELETE_ATTEMPTS, REQUEST_ATTEMPTS } from './limits';
-import {
-  errorNameOf, httpStatusOf, isThrottling, RequestAbortedError, RequestTimeoutError, SdkClient, send, sleep,
-} from './send';
+import { isThrottling, SdkClient, send, sleep } from './send';
 import {
   CommitOutcomeUnknownError,
   ConflictError,
@@ -382,7 +381,7 @@ function deadlineScope(deadlineMs: number, hard: AbortSignal | undefined): Deadl
 /** A failure before the commit was sent: nothing was committed. */
 function preCommitError(ctx: WriterContext, e: unknown, scope: DeadlineScope, what: string): StoreError {
   if (e instanceof StoreError) return e;
-  ctx.log({ level: 'warn', msg: `${what} failed`, error: describe(e) });
+  ctx.log({ level: 'warn', msg: `${what} failed`, error: describeCause(e) });
   if (scope.deadlinePassed()) {
     return new DeadlineExceededError(`${what} did not finish within the writer deadline: nothing was committed; retry`);
   }
@@ -482,7 +481,7 @@ async function commitAndJudge(
         attempt,
         result: result.kind,
         verdict: verdict.kind,
-        error: describe(result.error),
+        error: describeCause(result.error),
       });
     }
     if (verdict.kind === 'resend') {
@@ -533,7 +532,7 @@ async function verify(ctx: WriterContext, spec: WriteSpec, view: CommitView): Pr
     }), cleanupOptions(ctx, ctx.dynamodbTimeoutMs, spec.signal, 1));
     item = out?.Item;
   } catch (e) {
-    ctx.log({ level: 'warn', msg: 'could not read the row to learn whether the commit landed', key: spec.key, error: describe(e) });
+    ctx.log({ level: 'warn', msg: 'could not read the row to learn whether the commit landed', key: spec.key, error: describeCause(e) });
     return { kind: 'unknown' };
   }
   const judged = judgeObservation(view, observeRow(item), true);
@@ -543,7 +542,7 @@ async function verify(ctx: WriterContext, spec: WriteSpec, view: CommitView): Pr
 
 /** The 4xx DynamoDB gave instead of applying the commit, as the caller's error. */
 function refusal(ctx: WriterContext, operation: string, e: unknown): StoreError {
-  ctx.log({ level: 'warn', msg: 'DynamoDB refused the commit', operation, error: describe(e) });
+  ctx.log({ level: 'warn', msg: 'DynamoDB refused the commit', operation, error: describeCause(e) });
   if (errorNameOf(e) === 'ValidationException') {
     return new ValidationError(
       `DynamoDB refused the ${operation}'s commit as invalid: the index row is not storable, for example `
@@ -592,7 +591,7 @@ export async function compensate(ctx: WriterContext, created: readonly CreatedVe
         msg: 'compensation failed: the reconciler will remove this never-committed version',
         s3Key: version.s3Key,
         versionId: version.versionId,
-        error: describe(e),
+        error: describeCause(e),
       });
       return false;
     }
@@ -621,7 +620,7 @@ export async function retireParts(ctx: WriterContext, key: ItemKey, parts: reado
         level: 'warn',
         msg: 'could not retire a removed part: its last version stays current (never deleted; harmless to readers)',
         s3Key,
-        error: describe(e),
+        error: describeCause(e),
       });
       return undefined;
     }
@@ -633,7 +632,7 @@ export async function retireParts(ctx: WriterContext, key: ItemKey, parts: reado
   try {
     state = await readState(ctx, key);
   } catch (e) {
-    ctx.log({ level: 'warn', msg: 'could not re-check the row after retiring parts: the reconciler will', key, error: describe(e) });
+    ctx.log({ level: 'warn', msg: 'could not re-check the row after retiring parts: the reconciler will', key, error: describeCause(e) });
     return;
   }
   await Promise.all(placed.filter(m => state.kind === 'live' && pinOf(state.row, m.part) !== undefined).map(async marker => {
@@ -644,14 +643,8 @@ export async function retireParts(ctx: WriterContext, key: ItemKey, parts: reado
         level: 'error',
         msg: 'could not remove a delete marker that hides a pinned version: the reconciler will',
         ...marker,
-        error: describe(e),
+        error: describeCause(e),
       });
     }
   }));
-}
-
-/** An error for a log line: its name, message and HTTP status (logs only, never the caller). */
-export function describe(e: unknown): Record<string, unknown> {
-  if (e instanceof RequestTimeoutError || e instanceof RequestAbortedError) return { name: e.name, message: e.message };
-  return { name: errorNameOf(e), message: (e as { message?: string })?.message ?? String(e), status: httpStatusOf(e) };
 }

@@ -66,7 +66,7 @@ export function describeCause(cause: unknown): Record<string, unknown> | undefin
  */
 export function dependencyError(service: Dependency, operation: string, cause: unknown): StoreError {
   if (cause instanceof StoreError) return cause;
-  if (errorName(cause) === 'ValidationException') {
+  if (errorNameOf(cause) === 'ValidationException') {
     return new ValidationError(`${service} refused the ${operation} as invalid (an index row over 400 KB, for example): `
       + 'check the request against the limits in the README; the function log has the details', { cause });
   }
@@ -78,9 +78,20 @@ export function partFailureMessage(part: string): string {
   return `part "${part}": S3 could not serve it; retry (the function log has the details)`;
 }
 
-/** The `name` of an error, or 'Error'. */
-export function errorName(e: unknown): string {
+/** The error's name (the service's error code for an AWS SDK error), or 'Error'. */
+export function errorNameOf(e: unknown): string {
   return (e as { name?: string } | undefined)?.name ?? 'Error';
+}
+
+/** The HTTP status of an AWS SDK error, if a response arrived. */
+export function httpStatusOf(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** True when S3 answered that the object, or the version asked for, does not exist. */
+export function isNotFound(e: unknown): boolean {
+  const name = errorNameOf(e);
+  return name === 'NoSuchVersion' || name === 'NoSuchKey' || name === 'NotFound' || httpStatusOf(e) === 404;
 }
 
 function compactFields(fields: Record<string, unknown>): Record<string, unknown> {

@@ -12,11 +12,12 @@
  */
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { pinOf, RowState } from './codec';
-import { deleteById, describe, readState, WriterContext } from './commit';
+import { deleteById, readState, WriterContext } from './commit';
 import { COMMIT_MARGIN_MS } from './config';
+import { describeCause, errorNameOf, isNotFound } from './errors';
 import { parsePartKey } from './keys';
 import { REQUEST_ATTEMPTS } from './limits';
-import { errorNameOf, httpStatusOf, send } from './send';
+import { send } from './send';
 import { PartPin, ReconcileOutcome, StoreError, UnavailableError, ValidationError } from './types';
 
 /** Rounds of list-read-act on one key per event; each round removes or hides one entry. */
@@ -126,8 +127,7 @@ async function headCurrent(ctx: ReconcilerContext, objectKey: string): Promise<s
     }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
     return out?.VersionId;
   } catch (e) {
-    const name = errorNameOf(e);
-    if (name === 'NotFound' || name === 'NoSuchKey' || httpStatusOf(e) === 404) return undefined;
+    if (isNotFound(e)) return undefined;
     throw unavailable(ctx, 'S3 HeadObject', e);
   }
 }
@@ -189,6 +189,6 @@ async function placeMarker(ctx: ReconcilerContext, objectKey: string): Promise<v
 
 function unavailable(ctx: ReconcilerContext, what: string, e: unknown): StoreError {
   if (e instanceof StoreError) return e;
-  ctx.log({ level: 'warn', msg: `${what} failed during reconcile`, error: describe(e) });
+  ctx.log({ level: 'warn', msg: `${what} failed during reconcile`, error: describeCause(e) });
   return new UnavailableError(`${what} failed (${errorNameOf(e)}); the event is retried`);
 }

@@ -12,6 +12,8 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
+import { errorNameOf, httpStatusOf } from './errors';
+
 /** The name under which the AWS SDK v3 (@smithy/core) registers its retry middleware. */
 export const SDK_RETRY_MIDDLEWARE = 'retryMiddleware';
 
@@ -123,16 +125,6 @@ const THROTTLING = new Set([
   'TooManyRequestsException', 'RequestThrottled', 'Throttling', 'ThrottledException', 'RequestThrottledException',
   'TransactionConflictException', 'ReplicatedWriteConflictException',
 ]);
-
-/** The HTTP status of an SDK error, if a response arrived. */
-export function httpStatusOf(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-/** The error's name (the service's error code for SDK errors). */
-export function errorNameOf(e: unknown): string {
-  return (e as { name?: string })?.name ?? 'Error';
-}
 
 /** True for a throttling answer: the request was refused, and may succeed a little later. */
 export function isThrottling(e: unknown): boolean {

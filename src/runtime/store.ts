@@ -45,7 +45,7 @@ import {
 } from './codec';
 import { nextRevision, PreparedPart, runWrite, stateCondition } from './commit';
 import { KeyAttribute, StoreConfig } from './config';
-import { dependencyError, errorName, partFailureMessage } from './errors';
+import { dependencyError, isNotFound, partFailureMessage } from './errors';
 import { jsonLog } from './handler-log';
 import {
   checkDynamoDbNumber, isDynamoDbNumberText, isWellFormed, keyAttributes, partKey, validateKey, validatePartName,
@@ -143,15 +143,6 @@ interface PartFetch {
 
 function errorMessage(e: unknown): string {
   return (e as { message?: string })?.message ?? String(e);
-}
-
-function httpStatus(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-function isNotFound(e: unknown): boolean {
-  const name = errorName(e);
-  return name === 'NoSuchVersion' || name === 'NoSuchKey' || name === 'NotFound' || httpStatus(e) === 404;
 }
 
 /** A DynamoDB failure as the error the caller sees: a plain message; the AWS error is its cause, for the log. */
