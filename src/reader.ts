@@ -38,7 +38,7 @@ import { MAX_BODY_BYTES, MAX_PART_TIMEOUT_MS, MAX_STREAM_MIN_LINE_BYTES } from '
  * the moment it is known: first `{"type":"index","row":...}` (as soon as DynamoDB answers),
  * then one `{"type":"part",...}` or `{"type":"part-error",...}` line per requested part in
  * the order the parts resolve, then `{"type":"end","timings":...,"errors":[...]}`. Bad
- * input gets a 4xx JSON error `{"error":{"code","message"}}` and writes nothing; a stale
+ * input gets a 4xx JSON error `{"error":{"code","message","requestId"}}` and writes nothing; a stale
  * `expectedRevision` gets 409. The same operations are available as plain JSON
  * invocations (`{"operation":"get"|"list"|"put"|"updateParts"|"delete"|"presign", ...}`).
  * The README's "Split reads and the stream format" section has every field.

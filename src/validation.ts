@@ -7,7 +7,7 @@
 import { CfnDeletionPolicy, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { MAX_S3_KEY_BYTES } from './runtime/keys';
+import { MAX_PART_NAME_LENGTH, MAX_S3_KEY_BYTES } from './runtime/limits';
 
 /** Smallest retention window (days): the shortest PITR recovery period DynamoDB accepts. */
 export const MIN_RETENTION_DAYS = 1;
@@ -65,10 +65,8 @@ export function checkKeyAttribute(prop: string, attribute: dynamodb.Attribute): 
 /** Characters of a key prefix: S3's "safe characters" for object keys, less `*` (a wildcard in IAM). */
 const KEY_PREFIX_CHARACTERS = /^[A-Za-z0-9!_.'()/-]*$/;
 
-/**
- * The longest part name (runtime/keys.ts `PART_NAME_PATTERN`: 1 to 63 characters).
- */
-export const LONGEST_PART_NAME = 63;
+/** The longest part name (runtime/limits.ts `PART_NAME_PATTERN`). */
+export const LONGEST_PART_NAME = MAX_PART_NAME_LENGTH;
 
 /**
  * The item keys every store accepts whatever its `keyPrefix`: the encoded key values

@@ -2,10 +2,9 @@ import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SplitStore, SplitStoreProps } from '../src';
 import { SplitStoreReaderOptions } from '../src/reader';
-import { DEFAULT_PART_TIMEOUT_MS as HANDLER_PART_TIMEOUT_MS, streamOptionsFromEnv } from '../src/runtime/handler';
+import { streamOptionsFromEnv } from '../src/runtime/handler';
 import { DEFAULT_MAX_BODY_BYTES } from '../src/runtime/handler-request';
-import { DEFAULT_PART_TIMEOUT_MS, MAX_BODY_BYTES, MAX_PART_TIMEOUT_MS } from '../src/runtime/limits';
-import { MAX_PART_TIMEOUT_MS as STORE_MAX_PART_TIMEOUT_MS } from '../src/runtime/store';
+import { MAX_BODY_BYTES, MAX_PART_TIMEOUT_MS, MAX_STREAM_MIN_LINE_BYTES } from '../src/runtime/limits';
 
 function readerEnvironment(reader: SplitStoreReaderOptions, props: SplitStoreProps = {}): Record<string, string> {
   const stack = new Stack(new App(), 'Stack');
@@ -39,10 +38,17 @@ describe('the reader\'s tuning props', () => {
     expect(streamOptionsFromEnv(env)).toEqual({});
   });
 
-  test('the limits they are checked against are the reader\'s own', () => {
+  test('the limits they are checked against are the reader\'s own: it refuses a variable one past them', () => {
+    const past: Array<[string, number]> = [
+      ['SPLIT_STORE_PART_TIMEOUT_MS', MAX_PART_TIMEOUT_MS],
+      ['SPLIT_STORE_MAX_BODY_BYTES', MAX_BODY_BYTES],
+      ['SPLIT_STORE_STREAM_MIN_LINE_BYTES', MAX_STREAM_MIN_LINE_BYTES],
+    ];
+    for (const [variable, max] of past) {
+      expect(() => streamOptionsFromEnv({ [variable]: String(max) })).not.toThrow();
+      expect(() => streamOptionsFromEnv({ [variable]: String(max + 1) })).toThrow(`${variable} must be an integer from`);
+    }
     expect(DEFAULT_MAX_BODY_BYTES).toBe(MAX_BODY_BYTES);
-    expect(HANDLER_PART_TIMEOUT_MS).toBe(DEFAULT_PART_TIMEOUT_MS);
-    expect(STORE_MAX_PART_TIMEOUT_MS).toBe(MAX_PART_TIMEOUT_MS);
   });
 
   test('the largest values are accepted at their exact bound', () => {

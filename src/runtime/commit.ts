@@ -24,16 +24,17 @@ import {
   marshallKey,
   ObservedRow,
   observeRow,
+  pinOf,
   PROTOCOL_ATTRIBUTE,
   REVISION_ATTRIBUTE,
   RowState,
   TOKEN_ATTRIBUTE,
 } from './codec';
 import { StoreConfig } from './config';
+import { describeCause, errorNameOf, httpStatusOf } from './errors';
 import { partKey } from './keys';
-import {
-  errorNameOf, httpStatusOf, isThrottling, RequestAbortedError, RequestTimeoutError, SdkClient, send, sleep,
-} from './send';
+import { COMMIT_ATTEMPTS, DELETE_ATTEMPTS, REQUEST_ATTEMPTS } from './limits';
+import { isThrottling, SdkClient, send, sleep } from './send';
 import {
   CommitOutcomeUnknownError,
   ConflictError,
@@ -46,10 +47,6 @@ import {
   ValidationError,
 } from './types';
 
-/** Attempts of one commit (the same token and condition), while the writer deadline allows. */
-export const COMMIT_ATTEMPTS = 4;
-/** Attempts of each compensating or retiring S3 delete. */
-export const DELETE_ATTEMPTS = 3;
 /** Per-attempt timeout of the clean-up requests sent after the caller's time ran out. */
 export const ABANDONED_CLEANUP_TIMEOUT_MS = 1_000;
 
@@ -313,7 +310,7 @@ export async function runWrite(ctx: WriterContext, spec: WriteSpec): Promise<Lan
       if (verdict.kind === 'unknown') {
         ctx.log({
           level: 'error',
-          message: 'commit outcome unknown: nothing deleted; the reconciler keeps these versions if the commit landed and removes them if not',
+          msg: 'commit outcome unknown: nothing deleted; the reconciler keeps these versions if the commit landed and removes them if not',
           operation: spec.operation,
           key: spec.key,
           versions: written.created,
@@ -350,7 +347,7 @@ export async function readState(ctx: WriterContext, key: ItemKey, signal?: Abort
     TableName: ctx.config.tableName,
     Key: marshallKey(ctx.config, key),
     ConsistentRead: true,
-  }), { timeoutMs: ctx.dynamodbTimeoutMs, attempts: 3, signal, retryDelayMs: ctx.retryDelayMs });
+  }), { timeoutMs: ctx.dynamodbTimeoutMs, attempts: REQUEST_ATTEMPTS, signal, retryDelayMs: ctx.retryDelayMs });
   return decodeState(ctx.config, out?.Item);
 }
 
@@ -384,11 +381,11 @@ function deadlineScope(deadlineMs: number, hard: AbortSignal | undefined): Deadl
 /** A failure before the commit was sent: nothing was committed. */
 function preCommitError(ctx: WriterContext, e: unknown, scope: DeadlineScope, what: string): StoreError {
   if (e instanceof StoreError) return e;
-  ctx.log({ level: 'warn', message: `${what} failed`, error: describe(e) });
+  ctx.log({ level: 'warn', msg: `${what} failed`, error: describeCause(e) });
   if (scope.deadlinePassed()) {
     return new DeadlineExceededError(`${what} did not finish within the writer deadline: nothing was committed; retry`);
   }
-  return new UnavailableError(`${what} failed (${errorNameOf(e)}): nothing was committed; retry`);
+  return new UnavailableError(`${what} failed: nothing was committed; retry with backoff (the function log has the details)`, { cause: e });
 }
 
 /**
@@ -408,7 +405,7 @@ async function putParts(ctx: WriterContext, spec: WriteSpec, scope: DeadlineScop
       Key: part.s3Key,
       Body: part.body,
       ContentType: part.contentType,
-    }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, signal: scope.signal, retryDelayMs: ctx.retryDelayMs, onAttemptFailed });
+    }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, signal: scope.signal, retryDelayMs: ctx.retryDelayMs, onAttemptFailed });
     return { part, out };
   }));
   // Null prototype: a part name such as "constructor" must not find an inherited property.
@@ -430,7 +427,11 @@ async function putParts(ctx: WriterContext, spec: WriteSpec, scope: DeadlineScop
   }
   if (failure !== undefined) {
     await compensate(ctx, created, spec.signal);
-    if (failure instanceof UnversionedBucketError) throw new UnavailableError(failure.message);
+    if (failure instanceof UnversionedBucketError) {
+      ctx.log({ level: 'error', msg: failure.message });
+      throw new UnavailableError('S3 returned no version id for a part: the store\'s bucket must have versioning enabled; '
+        + 'nothing was committed', { cause: failure });
+    }
     throw preCommitError(ctx, failure, scope, `S3 PutObject of the ${spec.operation}`);
   }
   return { pins, created, unknownVersions };
@@ -474,13 +475,13 @@ async function commitAndJudge(
     if (result.kind !== 'applied' && result.kind !== 'condition-failed') {
       ctx.log({
         level: 'warn',
-        message: 'commit attempt failed',
+        msg: 'commit attempt failed',
         operation: spec.operation,
         key: spec.key,
         attempt,
         result: result.kind,
         verdict: verdict.kind,
-        error: describe(result.error),
+        error: describeCause(result.error),
       });
     }
     if (verdict.kind === 'resend') {
@@ -531,7 +532,7 @@ async function verify(ctx: WriterContext, spec: WriteSpec, view: CommitView): Pr
     }), cleanupOptions(ctx, ctx.dynamodbTimeoutMs, spec.signal, 1));
     item = out?.Item;
   } catch (e) {
-    ctx.log({ level: 'warn', message: 'could not read the row to learn whether the commit landed', key: spec.key, error: describe(e) });
+    ctx.log({ level: 'warn', msg: 'could not read the row to learn whether the commit landed', key: spec.key, error: describeCause(e) });
     return { kind: 'unknown' };
   }
   const judged = judgeObservation(view, observeRow(item), true);
@@ -541,14 +542,18 @@ async function verify(ctx: WriterContext, spec: WriteSpec, view: CommitView): Pr
 
 /** The 4xx DynamoDB gave instead of applying the commit, as the caller's error. */
 function refusal(ctx: WriterContext, operation: string, e: unknown): StoreError {
-  ctx.log({ level: 'warn', message: 'DynamoDB refused the commit', operation, error: describe(e) });
+  ctx.log({ level: 'warn', msg: 'DynamoDB refused the commit', operation, error: describeCause(e) });
   if (errorNameOf(e) === 'ValidationException') {
     return new ValidationError(
-      `DynamoDB refused the ${operation}'s commit (ValidationException): the index row is not storable, for example `
-      + 'larger than 400 KB; nothing was committed',
+      `DynamoDB refused the ${operation}'s commit as invalid: the index row is not storable, for example `
+      + 'larger than 400 KB; nothing was committed (the function log has the details)',
+      { cause: e },
     );
   }
-  return new UnavailableError(`DynamoDB refused the ${operation}'s commit (${errorNameOf(e)}): nothing was committed; retry`);
+  return new UnavailableError(
+    `DynamoDB refused the ${operation}'s commit: nothing was committed; retry with backoff (the function log has the details)`,
+    { cause: e },
+  );
 }
 
 /** Options of a clean-up request: the usual ones, or one short attempt once the caller's time is up. */
@@ -583,10 +588,10 @@ export async function compensate(ctx: WriterContext, created: readonly CreatedVe
     } catch (e) {
       ctx.log({
         level: 'error',
-        message: 'compensation failed: the reconciler will remove this never-committed version',
+        msg: 'compensation failed: the reconciler will remove this never-committed version',
         s3Key: version.s3Key,
         versionId: version.versionId,
-        error: describe(e),
+        error: describeCause(e),
       });
       return false;
     }
@@ -613,9 +618,9 @@ export async function retireParts(ctx: WriterContext, key: ItemKey, parts: reado
     } catch (e) {
       ctx.log({
         level: 'warn',
-        message: 'could not retire a removed part: its last version stays current (never deleted; harmless to readers)',
+        msg: 'could not retire a removed part: its last version stays current (never deleted; harmless to readers)',
         s3Key,
-        error: describe(e),
+        error: describeCause(e),
       });
       return undefined;
     }
@@ -627,26 +632,19 @@ export async function retireParts(ctx: WriterContext, key: ItemKey, parts: reado
   try {
     state = await readState(ctx, key);
   } catch (e) {
-    ctx.log({ level: 'warn', message: 'could not re-check the row after retiring parts: the reconciler will', key, error: describe(e) });
+    ctx.log({ level: 'warn', msg: 'could not re-check the row after retiring parts: the reconciler will', key, error: describeCause(e) });
     return;
   }
-  const pinned = state.kind === 'live' ? state.row.parts : {};
-  await Promise.all(placed.filter(m => pinned[m.part] !== undefined).map(async marker => {
+  await Promise.all(placed.filter(m => state.kind === 'live' && pinOf(state.row, m.part) !== undefined).map(async marker => {
     try {
       await deleteById(ctx, marker.s3Key, marker.versionId, signal);
     } catch (e) {
       ctx.log({
         level: 'error',
-        message: 'could not remove a delete marker that hides a pinned version: the reconciler will',
+        msg: 'could not remove a delete marker that hides a pinned version: the reconciler will',
         ...marker,
-        error: describe(e),
+        error: describeCause(e),
       });
     }
   }));
-}
-
-/** An error for a log line: its name, message and HTTP status (logs only, never the caller). */
-export function describe(e: unknown): Record<string, unknown> {
-  if (e instanceof RequestTimeoutError || e instanceof RequestAbortedError) return { name: e.name, message: e.message };
-  return { name: errorNameOf(e), message: (e as { message?: string })?.message ?? String(e), status: httpStatusOf(e) };
 }

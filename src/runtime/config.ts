@@ -5,6 +5,7 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
+import { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS } from './limits';
 
 /** Names of the environment variables that describe a store. */
 export const ENV = {
@@ -35,11 +36,8 @@ export const ENV = {
   readerUrl: 'SPLIT_STORE_READER_URL',
 } as const;
 
-/** Default S3 key prefix. */
-export const DEFAULT_KEY_PREFIX = 'items/';
-
-/** Default writer deadline: far below the reconciler delay. */
-export const DEFAULT_WRITER_DEADLINE_MS = 20_000;
+// The construct reads its defaults from here; limits.ts holds them with every other number.
+export { DEFAULT_KEY_PREFIX, DEFAULT_WRITER_DEADLINE_MS };
 
 /**
  * Room after the writer deadline for a commit attempt already on its way (its timeout is at

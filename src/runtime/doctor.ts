@@ -28,8 +28,9 @@ import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { decodeState, Item, marshallKey } from './codec';
 import { COMMIT_MARGIN_MS, StoreConfig } from './config';
 import { keyAttributes, parsePartKey, partKey } from './keys';
+import { DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_S3_TIMEOUT_MS, REQUEST_ATTEMPTS } from './limits';
 import { DOCTOR_FINDINGS, DoctorFindingKind, METRIC_DIMENSIONS, METRIC_NAMES, metricEntry } from './metrics';
-import { DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_S3_TIMEOUT_MS, REQUEST_ATTEMPTS, SdkClient, send } from './send';
+import { SdkClient, send } from './send';
 import type { ItemKey, KeyValue } from './types';
 
 export type { DoctorFindingKind };

@@ -10,10 +10,27 @@
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 
-/** A structured log sink: one JSON object per call. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * A structured log sink: one JSON object per call. Every entry of the runtime has the same
+ * shape, `{ level, msg, ... }` (handler, store and reconciler alike), so one log stream has
+ * one format.
+ */
 export type LogSink = (entry: Record<string, unknown>) => void;
 
-/** Logs one JSON line on stdout. */
+const context = new AsyncLocalStorage<Record<string, unknown>>();
+
+/**
+ * Runs `fn` with fields (the request id) that {@link jsonLog} adds to every entry logged
+ * while it runs, however deep in the store: so an AWS error logged there carries the id the
+ * caller was given.
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return context.run(fields, fn);
+}
+
+/** Logs one JSON line on stdout, with the fields of the current {@link withLogContext}. */
 export const jsonLog: LogSink = (entry) => {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...context.getStore(), ...entry })}\n`);
 };

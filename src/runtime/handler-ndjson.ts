@@ -15,9 +15,16 @@ import type { IndexRow, PartErrorCode, ReadEvent } from './types';
 export type StreamLine =
   | { readonly type: 'index'; readonly row: IndexRow; readonly atMs: number }
   | ({ readonly type: 'part'; readonly name: string } & EncodedPart & { readonly atMs: number })
-  | { readonly type: 'part-error'; readonly name: string; readonly code: PartErrorCode; readonly message: string; readonly atMs: number }
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly atMs: number }
-  | { readonly type: 'end'; readonly timings: ReadTimings; readonly errors: PartError[] };
+  | {
+    readonly type: 'part-error';
+    readonly name: string;
+    readonly code: PartErrorCode;
+    readonly message: string;
+    readonly requestId?: string;
+    readonly atMs: number;
+  }
+  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly atMs: number }
+  | { readonly type: 'end'; readonly timings: ReadTimings; readonly errors: PartError[]; readonly requestId?: string };
 
 /** A part as sent to a client. */
 export interface EncodedPart {
@@ -76,8 +83,11 @@ export function roundMs(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-/** The line a read event becomes. */
-export function eventToLine(event: ReadEvent): StreamLine {
+/**
+ * The line a read event becomes. A part error carries the request id (the function log has
+ * what failed underneath under that id); its `cause` is never sent.
+ */
+export function eventToLine(event: ReadEvent, requestId?: string): StreamLine {
   switch (event.type) {
     case 'index':
       return { type: 'index', row: event.row, atMs: roundMs(event.atMs) };
@@ -92,7 +102,9 @@ export function eventToLine(event: ReadEvent): StreamLine {
         atMs: roundMs(event.atMs),
       };
     case 'part-error':
-      return { type: 'part-error', name: event.name, code: event.code, message: event.message, atMs: roundMs(event.atMs) };
+      return {
+        type: 'part-error', name: event.name, code: event.code, message: event.message, ...(requestId ? { requestId } : {}), atMs: roundMs(event.atMs),
+      };
   }
 }
 
@@ -112,14 +124,22 @@ export function toJson(value: unknown): string {
 /** Accumulates a split read for the trailer line and for the plain-invocation document. */
 export class ReadCollector {
   public row?: IndexRow;
-  public readonly parts: Record<string, EncodedPart> = {};
+  /** Part name to part (null prototype: part names are the caller's). */
+  public readonly parts: Record<string, EncodedPart> = Object.create(null);
   public readonly errors: PartError[] = [];
+  /** What failed underneath the part errors (AWS errors), for the log only. */
+  public readonly causes: Array<{ readonly name: string; readonly code: PartErrorCode; readonly cause: unknown }> = [];
   private indexMs?: number;
-  private readonly partsMs: Record<string, number> = {};
+  private readonly partsMs: Record<string, number> = Object.create(null);
+
+  constructor(private readonly requestId?: string) {}
 
   /** Records an event and returns its line. */
   public add(event: ReadEvent): StreamLine {
-    const line = eventToLine(event);
+    const line = eventToLine(event, this.requestId);
+    if (event.type === 'part-error' && event.cause !== undefined) {
+      this.causes.push({ name: event.name, code: event.code, cause: event.cause });
+    }
     switch (line.type) {
       case 'index':
         this.row = line.row;
@@ -147,6 +167,6 @@ export class ReadCollector {
   }
 
   public timings(totalMs: number): ReadTimings {
-    return { indexMs: this.indexMs, partsMs: { ...this.partsMs }, totalMs: roundMs(totalMs) };
+    return { indexMs: this.indexMs, partsMs: Object.assign(Object.create(null), this.partsMs), totalMs: roundMs(totalMs) };
   }
 }

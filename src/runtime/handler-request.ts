@@ -8,13 +8,18 @@
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 import type { IndexConfig, KeyAttribute, StoreConfig } from './config';
+import { checkJsonText, checkNesting, isExactNumberText } from './json';
+import {
+  CONTENT_TYPE_PATTERN, MAX_BODY_BYTES, MAX_CONTENT_TYPE_LENGTH, MAX_LIST_LIMIT, MAX_PART_TIMEOUT_MS, MAX_PARTS_PER_READ,
+  MAX_PRESIGN_EXPIRES_SECONDS,
+} from './limits';
 import {
   DeleteRequest, GetRequest, ItemKey, KeyValue, ListRequest, PartInput, PutRequest,
   StoreError, UpdatePartsRequest, ValidationError,
 } from './types';
 
-/** Default limit on a request body, before base64 decoding: Lambda's own invoke payload limit. */
-export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** Default limit on a request body, before base64 decoding. */
+export const DEFAULT_MAX_BODY_BYTES = MAX_BODY_BYTES;
 
 /** The valid `operation` values of a plain JSON invocation. */
 export const OPERATIONS = ['get', 'list', 'put', 'updateParts', 'delete', 'presign'] as const;
@@ -41,6 +46,16 @@ export interface FunctionUrlEvent {
   readonly body?: string;
   readonly isBase64Encoded?: boolean;
   readonly requestContext: { readonly http: { readonly method: string; readonly path?: string } };
+}
+
+/** A request body larger than the reader accepts: 413. */
+export class PayloadTooLargeError extends StoreError {
+  constructor(message: string) { super(413, 'PayloadTooLarge', message); }
+}
+
+/** A request body that is declared as something other than JSON: 415. */
+export class UnsupportedMediaTypeError extends StoreError {
+  constructor(message: string) { super(415, 'UnsupportedMediaType', message); }
 }
 
 /** A route or method the reader does not serve: 404, or 405 with the allowed methods. */
@@ -104,6 +119,7 @@ export function parseFunctionUrlRequest(event: FunctionUrlEvent, config: StoreCo
       case 'GET': {
         query.allowOnly(['parts', 'fields']);
         const parts = query.list('parts');
+        checkReadParts(parts, 'query parameter parts');
         const fields = parseFields(query.list('fields'));
         return { kind: 'get', route, request: compact({ key, parts, fields }) };
       }
@@ -142,7 +158,7 @@ export function parseFunctionUrlRequest(event: FunctionUrlEvent, config: StoreCo
       request: compact({
         key,
         part: rest[keyLength + 1],
-        expiresInSeconds: expiresIn === undefined ? undefined : parseInteger(expiresIn, 'query parameter expiresIn', 1, 604_800),
+        expiresInSeconds: expiresIn === undefined ? undefined : parseInteger(expiresIn, 'query parameter expiresIn', 1, MAX_PRESIGN_EXPIRES_SECONDS),
       }),
     };
   }
@@ -173,9 +189,8 @@ function decodeSegment(segment: string): string {
 }
 
 function keyFromSegments(values: string[], config: StoreConfig): ItemKey {
-  const key: Record<string, KeyValue> = {
-    [config.partitionKey.name]: parseKeyValue(values[0], config.partitionKey, 'partition key'),
-  };
+  const key: Record<string, KeyValue> = Object.create(null);
+  key[config.partitionKey.name] = parseKeyValue(values[0], config.partitionKey, 'partition key');
   if (config.sortKey) {
     key[config.sortKey.name] = parseKeyValue(values[1], config.sortKey, 'sort key');
   }
@@ -184,7 +199,11 @@ function keyFromSegments(values: string[], config: StoreConfig): ItemKey {
 
 const NUMBER_PATTERN = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Parses a key value given as text (path segment or query parameter) by its attribute type. */
+/**
+ * Parses a key value given as text (path segment or query parameter) by its attribute type.
+ * A number must be exactly the number it parses to (docs/PROTOCOL.md section 2.2):
+ * `9007199254740993.0` would address item 9007199254740992, so it is refused.
+ */
 export function parseKeyValue(text: string, attribute: KeyAttribute, what: string): KeyValue {
   if (text === '') {
     throw new ValidationError(`${what} '${attribute.name}' is empty`);
@@ -194,9 +213,10 @@ export function parseKeyValue(text: string, attribute: KeyAttribute, what: strin
   if (!NUMBER_PATTERN.test(text) || !Number.isFinite(value)) {
     throw new ValidationError(`${what} '${attribute.name}' is a number, got ${JSON.stringify(text)}`);
   }
-  if (/^-?\d+$/.test(text) && !Number.isSafeInteger(value)) {
-    throw new ValidationError(`${what} '${attribute.name}' is ${text}, outside the integers a JavaScript number holds exactly `
-      + `(±${Number.MAX_SAFE_INTEGER}): the reader would address another item`);
+  if (!isExactNumberText(text)) {
+    throw new ValidationError(`${what} '${attribute.name}' is ${text}, which a JavaScript number cannot hold exactly `
+      + `(it would be ${String(value)}): the reader would address another item; give the number as ${String(value)} `
+      + 'if that is the item, or use a string key for such values');
   }
   return value;
 }
@@ -206,13 +226,15 @@ class QueryParams {
   private readonly params: URLSearchParams;
 
   constructor(event: FunctionUrlEvent) {
-    if (event.rawQueryString !== undefined) {
+    if (typeof event.rawQueryString === 'string') {
       this.params = new URLSearchParams(event.rawQueryString);
     } else {
       this.params = new URLSearchParams();
-      for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+      const given = event.queryStringParameters;
+      for (const name of typeof given === 'object' && given !== null ? Object.keys(given) : []) {
         // API Gateway joins repeated parameters with commas in this map.
-        if (value !== undefined) this.params.append(name, value);
+        const value = given![name];
+        if (typeof value === 'string') this.params.append(name, value);
       }
     }
   }
@@ -242,10 +264,14 @@ class QueryParams {
   }
 }
 
-/** `fields=summary:total,lines:items.0` → `{ summary: ['total'], lines: ['items.0'] }`. */
+/**
+ * `fields=summary:total,lines:items.0` → `{ summary: ['total'], lines: ['items.0'] }`, in a
+ * null-prototype object: part names are the caller's, `constructor` included (the store
+ * checks each name).
+ */
 function parseFields(entries: string[] | undefined): Record<string, string[]> | undefined {
   if (entries === undefined) return undefined;
-  const fields: Record<string, string[]> = {};
+  const fields = new Map<string, string[]>();
   for (const entry of entries) {
     const colon = entry.indexOf(':');
     const part = colon > 0 ? entry.slice(0, colon) : '';
@@ -253,9 +279,26 @@ function parseFields(entries: string[] | undefined): Record<string, string[]> | 
     if (!part || !path) {
       throw new ValidationError(`query parameter fields has ${JSON.stringify(entry)}: each entry is part:path, e.g. fields=summary:total,lines:items.0`);
     }
-    (fields[part] ??= []).push(path);
+    const paths = fields.get(part) ?? [];
+    paths.push(path);
+    fields.set(part, paths);
   }
-  return fields;
+  return nullPrototype(fields);
+}
+
+/** Refuses a read that names more parts than {@link MAX_PARTS_PER_READ}, before any S3 request. */
+function checkReadParts(parts: readonly unknown[] | undefined, where: string): void {
+  if (parts !== undefined && parts.length > MAX_PARTS_PER_READ) {
+    throw new ValidationError(`${where} names ${parts.length} parts, over the limit of ${MAX_PARTS_PER_READ} per read: `
+      + 'split the read, or omit parts to read every part the row pins');
+  }
+}
+
+/** A null-prototype object with the entries of a map: any key, `__proto__` included, stays a key. */
+function nullPrototype<T>(entries: Map<string, T>): Record<string, T> {
+  const out: Record<string, T> = Object.create(null);
+  for (const [name, value] of entries) out[name] = value;
+  return out;
 }
 
 function parseListQuery(query: QueryParams, config: StoreConfig): ListRequest {
@@ -280,7 +323,7 @@ function parseListQuery(query: QueryParams, config: StoreConfig): ListRequest {
   return compact({
     index: indexName,
     partitionValue: pk === undefined ? undefined : parseKeyValue(pk, partitionKey, `query parameter pk (${index ? `index ${index.name}` : 'the table'}'s partition key)`),
-    limit: limit === undefined ? undefined : parseInteger(limit, 'query parameter limit', 1, 1000),
+    limit: limit === undefined ? undefined : parseInteger(limit, 'query parameter limit', 1, MAX_LIST_LIMIT),
     cursor: cursor === '' ? undefined : cursor,
     ascending: order === undefined ? undefined : order === 'asc',
   });
@@ -298,24 +341,52 @@ function parseRevision(text: string, what: string): number {
   return parseInteger(text, what, 1, Number.MAX_SAFE_INTEGER);
 }
 
+/**
+ * The JSON body of a PUT or PATCH: declared as JSON (or not declared), at most the size
+ * limit, valid base64 when the Function URL encoded it, UTF-8, valid JSON, at most
+ * {@link MAX_JSON_DEPTH} levels deep, every number exactly what its text says, an object.
+ */
 function parseJsonBody(event: FunctionUrlEvent, options: ParseOptions): Record<string, unknown> {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (event.body === undefined || event.body === '') {
+  const contentType = header(event, 'content-type')?.trim();
+  if (contentType && !/^application\/(json|[\w.+-]+\+json)\s*(;|$)/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError(`request body is declared as ${JSON.stringify(contentType)}: send JSON with Content-Type: application/json`);
+  }
+  if (typeof event.body !== 'string' || event.body === '') {
     throw new ValidationError('request body is missing: send a JSON object');
   }
   const received = Buffer.byteLength(event.body, 'utf8');
   if (received > max) {
-    throw new ValidationError(`request body is ${received} bytes, over the limit of ${max}: `
+    throw new PayloadTooLargeError(`request body is ${received} bytes, over the limit of ${max}: `
       + 'write large parts directly to S3 with the protocol, or split the item into more parts');
   }
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  let bytes: Uint8Array | undefined;
+  if (event.isBase64Encoded) {
+    if (!BASE64_PATTERN.test(event.body)) throw new ValidationError('request body is marked base64-encoded but is not valid base64');
+    bytes = Buffer.from(event.body, 'base64');
+  }
+  let text: string;
+  try {
+    text = bytes ? new TextDecoder('utf-8', { fatal: true }).decode(bytes) : event.body;
+  } catch {
+    throw new ValidationError('request body is not UTF-8: send JSON encoded as UTF-8');
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
     throw new ValidationError(`request body is not valid JSON: ${(e as Error).message}`);
   }
+  checkJsonText(text, 'request body');
   return requireObject(parsed, 'request body');
+}
+
+/** A request header, by lower-case name (Function URLs send header names in lower case). */
+function header(event: FunctionUrlEvent, name: string): string | undefined {
+  const headers = event.headers;
+  if (typeof headers !== 'object' || headers === null || !Object.hasOwn(headers, name)) return undefined;
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -328,6 +399,7 @@ function parseJsonBody(event: FunctionUrlEvent, options: ParseOptions): Record<s
  */
 export function parseOperationEvent(event: unknown): Operation {
   const body = requireObject(event, 'event');
+  checkNesting(body, 'event');
   const operation = body.operation;
   const route = `invoke ${String(operation)}`;
   switch (operation) {
@@ -338,9 +410,9 @@ export function parseOperationEvent(event: unknown): Operation {
         route,
         request: compact({
           key: parseKey(body.key, 'get'),
-          parts: optionalStringArray(body.parts, 'get.parts'),
+          parts: optionalReadParts(body.parts, 'get.parts'),
           fields: optionalFields(body.fields, 'get.fields'),
-          partTimeoutMs: optionalInteger(body.partTimeoutMs, 'get.partTimeoutMs', 1, 900_000),
+          partTimeoutMs: optionalInteger(body.partTimeoutMs, 'get.partTimeoutMs', 1, MAX_PART_TIMEOUT_MS),
         }),
       };
     }
@@ -352,7 +424,7 @@ export function parseOperationEvent(event: unknown): Operation {
         request: compact({
           index: optionalString(body.index, 'list.index'),
           partitionValue: optionalKeyValue(body.partitionValue, 'list.partitionValue'),
-          limit: optionalInteger(body.limit, 'list.limit', 1, 1000),
+          limit: optionalInteger(body.limit, 'list.limit', 1, MAX_LIST_LIMIT),
           cursor: optionalString(body.cursor, 'list.cursor'),
           ascending: optionalBoolean(body.ascending, 'list.ascending'),
         }),
@@ -378,7 +450,11 @@ export function parseOperationEvent(event: unknown): Operation {
       return {
         kind: 'presign',
         route,
-        request: compact({ key: parseKey(body.key, 'presign'), part, expiresInSeconds: optionalInteger(body.expiresIn, 'presign.expiresIn', 1, 604_800) }),
+        request: compact({
+          key: parseKey(body.key, 'presign'),
+          part,
+          expiresInSeconds: optionalInteger(body.expiresIn, 'presign.expiresIn', 1, MAX_PRESIGN_EXPIRES_SECONDS),
+        }),
       };
     }
     default:
@@ -418,7 +494,7 @@ const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/
 function optionalParts(value: unknown, where: string): Record<string, PartInput> | undefined {
   if (value === undefined) return undefined;
   const parts = requireObject(value, where);
-  const result: Record<string, PartInput> = {};
+  const result = new Map<string, PartInput>();
   for (const [name, raw] of Object.entries(parts)) {
     const at = `${where}.${name}`;
     const part = requireObject(raw, at);
@@ -429,50 +505,71 @@ function optionalParts(value: unknown, where: string): Record<string, PartInput>
         + (given.length ? given.join(' and ') : 'none'));
     }
     const contentType = optionalString(part.contentType, `${at}.contentType`);
-    if (contentType !== undefined && (contentType === '' || /[\r\n]/.test(contentType))) {
-      throw new ValidationError(`${at}.contentType must be a non-empty single-line media type, got ${JSON.stringify(contentType)}`);
+    if (contentType !== undefined && !CONTENT_TYPE_PATTERN.test(contentType)) {
+      throw new ValidationError(`${at}.contentType must be a single-line media type of 1 to ${MAX_CONTENT_TYPE_LENGTH} `
+        + `printable ASCII characters, got ${JSON.stringify(contentType)}`);
     }
     if (part.body !== undefined) {
       if (typeof part.body !== 'string') {
         throw new ValidationError(`${at}.body must be a string (use json for a JSON value or base64 for bytes), got ${typeName(part.body)}`);
       }
-      result[name] = compact({ body: part.body, contentType });
+      result.set(name, compact({ body: part.body, contentType }));
     } else if (part.base64 !== undefined) {
       if (typeof part.base64 !== 'string' || !BASE64_PATTERN.test(part.base64)) {
         throw new ValidationError(`${at}.base64 is not valid base64 (standard alphabet, padded)`);
       }
-      result[name] = compact({ body: new Uint8Array(Buffer.from(part.base64, 'base64')), contentType });
+      result.set(name, compact({ body: new Uint8Array(Buffer.from(part.base64, 'base64')), contentType }));
     } else {
-      result[name] = { body: JSON.stringify(part.json), contentType: contentType ?? 'application/json' };
+      // The request's nesting was checked when it was parsed, so serializing cannot run out of stack.
+      result.set(name, { body: JSON.stringify(part.json), contentType: contentType ?? 'application/json' });
     }
   }
-  return result;
+  return nullPrototype(result);
 }
 
 function parseKey(value: unknown, where: string): ItemKey {
   if (value === undefined) throw new ValidationError(`${where}.key is missing: give the item key as an object of key attributes`);
   const key = requireObject(value, `${where}.key`);
+  const result = new Map<string, KeyValue>();
   for (const [name, v] of Object.entries(key)) {
-    if (typeof v !== 'string' && typeof v !== 'number') {
-      throw new ValidationError(`${where}.key.${name} must be a string or a number, got ${typeName(v)}`);
-    }
+    result.set(name, requireKeyValue(v, `${where}.key.${name}`));
   }
-  return key as ItemKey;
+  return nullPrototype(result);
 }
 
 function optionalKeyValue(value: unknown, where: string): KeyValue | undefined {
-  if (value === undefined || typeof value === 'string' || typeof value === 'number') return value;
-  throw new ValidationError(`${where} must be a string or a number, got ${typeName(value)}`);
+  return value === undefined ? undefined : requireKeyValue(value, where);
+}
+
+/**
+ * A key value of a plain invocation: a string, or a number. The event was parsed before the
+ * reader saw it, so the text of a number is lost: an integer beyond ±(2^53 − 1) may have been
+ * rounded from another one (9007199254740993 reads as 9007199254740992), and is refused.
+ */
+function requireKeyValue(value: unknown, where: string): KeyValue {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'number') throw new ValidationError(`${where} must be a string or a number, got ${typeName(value)}`);
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    throw new ValidationError(`${where} is ${value}, beyond ±${Number.MAX_SAFE_INTEGER}: JSON parsing may have rounded it from `
+      + 'another number, which would address another item; use the Function URL route (whose path keeps the digits) or a string key');
+  }
+  return value;
 }
 
 function optionalFields(value: unknown, where: string): Record<string, string[]> | undefined {
   if (value === undefined) return undefined;
   const fields = requireObject(value, where);
-  const result: Record<string, string[]> = {};
+  const result = new Map<string, string[]>();
   for (const [part, paths] of Object.entries(fields)) {
-    result[part] = optionalStringArray(paths, `${where}.${part}`) ?? [];
+    result.set(part, optionalStringArray(paths, `${where}.${part}`) ?? []);
   }
-  return result;
+  return nullPrototype(result);
+}
+
+function optionalReadParts(value: unknown, where: string): string[] | undefined {
+  const parts = optionalStringArray(value, where);
+  checkReadParts(parts, where);
+  return parts;
 }
 
 function optionalStringArray(value: unknown, where: string): string[] | undefined {

@@ -9,12 +9,14 @@
  */
 import type { Writable } from 'stream';
 import type { StoreConfig } from './config';
-import { LogSink, jsonLog } from './handler-log';
+import { describeCause } from './errors';
+import { LogSink, jsonLog, withLogContext } from './handler-log';
 import { ReadCollector, toJson } from './handler-ndjson';
 import {
   FunctionUrlEvent, Operation, ParseOptions, RouteError, isFunctionUrlEvent, parseFunctionUrlRequest, parseOperationEvent,
 } from './handler-request';
 import { HttpResponseStreamFactory, endStream, isClosed, lambdaHttpResponseStream, writeChunk } from './lambda-stream';
+import { DEFAULT_PART_TIMEOUT_MS, MAX_BODY_BYTES, MAX_PART_TIMEOUT_MS, MAX_STREAM_MIN_LINE_BYTES } from './limits';
 import { METRIC_NAMES, metricEntry } from './metrics';
 import type {
   DeleteRequest, GetRequest, IndexRow, ItemKey, ListRequest, ListResult, PutRequest, PutResult, ReadEvent,
@@ -72,9 +74,6 @@ export interface ReaderHandlerOptions extends ParseOptions {
   readonly httpResponseStream?: HttpResponseStreamFactory;
 }
 
-/** Default per-part S3 timeout of a split read. */
-export const DEFAULT_PART_TIMEOUT_MS = 10_000;
-
 const NDJSON = 'application/x-ndjson';
 const JSON_TYPE = 'application/json';
 
@@ -87,9 +86,11 @@ interface ErrorBody {
 }
 
 /**
- * The error a caller sees. Store errors and request errors keep their status and message;
- * AWS SDK errors the store let through become 503 when retrying can help; anything else
- * is a 500 with a generic message (the detail goes to the log, never to the caller).
+ * The error a caller sees. Store errors and request errors keep their status, code and
+ * message (plain words: an AWS error behind one is its `cause`, for the log); AWS SDK errors
+ * the store let through become 503 when retrying can help; anything else is a 500. Neither of
+ * the last two repeats the error's name or text: the detail goes to the log, never to the
+ * caller.
  */
 export function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof RouteError && error.allow) {
@@ -101,7 +102,7 @@ export function toErrorBody(error: unknown): ErrorBody {
   const sdk = error as { $metadata?: unknown; $fault?: string; $retryable?: unknown; name?: string };
   if (sdk && typeof sdk === 'object' && sdk.$metadata !== undefined
     && (sdk.$fault === 'server' || sdk.$retryable || RETRYABLE_ERRORS.has(String(sdk.name)))) {
-    return { statusCode: 503, code: 'Unavailable', message: `a dependency failed (${sdk.name}): retry with backoff` };
+    return { statusCode: 503, code: 'Unavailable', message: 'a dependency (DynamoDB or S3) failed: retry with backoff (the function log has the details)' };
   }
   return { statusCode: 500, code: 'InternalError', message: 'internal error: the function log has the details' };
 }
@@ -125,9 +126,10 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
   const now = options.now ?? (() => performance.now());
   const httpResponseStream = options.httpResponseStream ?? lambdaHttpResponseStream;
 
-  return async (event, responseStream, context) => {
+  return (event, responseStream, context) => withLogContext({ requestId: context?.awsRequestId }, async () => {
     const started = now();
-    const entry: Record<string, unknown> = { requestId: context?.awsRequestId };
+    const requestId = context?.awsRequestId;
+    const entry: Record<string, unknown> = { requestId };
     try {
       if (isFunctionUrlEvent(event)) {
         entry.kind = 'url';
@@ -178,7 +180,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       } catch (e) {
         fields.route ??= 'invalid';
         const error = describeError(e, fields);
-        document = { ok: false, error: { statusCode: error.statusCode, code: error.code, message: error.message } };
+        document = { ok: false, error: { statusCode: error.statusCode, code: error.code, message: error.message, ...withRequestId() } };
       }
       // A plain invocation's payload is the raw stream: no HTTP prelude.
       (stream as { setContentType?: (type: string) => void }).setContentType?.(JSON_TYPE);
@@ -210,7 +212,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
     async function streamRead(request: GetRequest, stream: Writable, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
       const abort = new AbortController();
       const budget = readBudget(ctx, abort);
-      const collector = new ReadCollector();
+      const collector = new ReadCollector(requestId);
       let iterator: AsyncIterator<ReadEvent>;
       let first: IteratorResult<ReadEvent>;
       try {
@@ -240,7 +242,9 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
         }
       } catch (e) {
         const error = describeError(e, fields);
-        await writeLine(out, { type: 'error', code: error.code, message: error.message, atMs: Math.round((now() - started) * 10) / 10 }, options.minLineBytes);
+        await writeLine(out, {
+          type: 'error', code: error.code, message: error.message, ...withRequestId(), atMs: Math.round((now() - started) * 10) / 10,
+        }, options.minLineBytes);
       } finally {
         clearTimeout(budget);
         abort.abort();
@@ -248,14 +252,14 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       }
       const timings = collector.timings(now() - started);
       recordRead(collector, fields, timings);
-      await writeLine(out, { type: 'end', timings, errors: collector.errors });
+      await writeLine(out, { type: 'end', timings, errors: collector.errors, ...withRequestId() });
       await endStream(out);
       out.off('close', onClose);
     }
 
     /** Split read for a plain invocation: the same events, gathered in one document. */
     async function collectRead(request: GetRequest, ctx: HandlerContext | undefined, fields: Record<string, unknown>) {
-      const collector = new ReadCollector();
+      const collector = new ReadCollector(requestId);
       const abort = new AbortController();
       const budget = readBudget(ctx, abort);
       try {
@@ -267,7 +271,7 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       }
       const timings = collector.timings(now() - started);
       recordRead(collector, fields, timings);
-      return { row: collector.row, parts: collector.parts, errors: collector.errors, timings };
+      return { row: collector.row, parts: collector.parts, errors: collector.errors, timings, ...withRequestId() };
     }
 
     function readRequest(request: GetRequest, ctx: HandlerContext | undefined, signal?: AbortSignal): GetRequest {
@@ -284,7 +288,11 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       fields.timings = timings;
       fields.parts = Object.keys(collector.parts).length;
       if (collector.errors.length) {
-        fields.partErrors = collector.errors.map(({ name, code }) => ({ name, code }));
+        // What S3 said about each failed part goes to the log, under the request id the caller has.
+        fields.partErrors = collector.errors.map(({ name, code }) => {
+          const cause = collector.causes.find((c) => c.name === name)?.cause;
+          return cause === undefined ? { name, code } : { name, code, cause: describeCause(cause) };
+        });
       }
       const dangling = collector.count('DanglingPointer');
       if (dangling > 0) {
@@ -294,7 +302,12 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
 
     async function sendHttpError(stream: Writable, error: unknown, fields: Record<string, unknown>) {
       const body = describeError(error, fields);
-      await sendJson(stream, body.statusCode, { error: { code: body.code, message: body.message } }, body.headers);
+      await sendJson(stream, body.statusCode, { error: { code: body.code, message: body.message, ...withRequestId() } }, body.headers);
+    }
+
+    /** The request id, for every error the caller sees: the function log has the details under it. */
+    function withRequestId(): { requestId?: string } {
+      return requestId ? { requestId } : {};
     }
 
     async function sendJson(stream: Writable, statusCode: number, body: unknown, headers: Record<string, string> = {}) {
@@ -302,18 +315,22 @@ export function createReaderHandler(store: StoreOperations, options: ReaderHandl
       await endStream(out, toJson(body));
     }
 
-    /** The caller's view of an error; unexpected errors are logged with their detail. */
+    /**
+     * The caller's view of an error. The log line gets what the caller does not: for a 5xx the
+     * error itself with its stack, and for any error the AWS error behind it (`cause`).
+     */
     function describeError(error: unknown, fields: Record<string, unknown>): ErrorBody {
       const body = toErrorBody(error);
       fields.status = body.statusCode;
       fields.code = body.code;
+      const e = error as Error | undefined;
       if (body.statusCode >= 500) {
-        const e = error as Error;
         fields.error = { name: e?.name, message: e?.message, stack: e?.stack };
       }
+      if (error instanceof StoreError && error.cause !== undefined) fields.cause = describeCause(error.cause);
       return body;
     }
-  };
+  });
 }
 
 /** Time a read keeps after its budget ends, ms: the error line and the trailer. */
@@ -394,19 +411,20 @@ export const READER_ENV = {
 
 /** Reads the reader's tuning from the environment; unset variables keep the defaults. */
 export function streamOptionsFromEnv(env: Record<string, string | undefined> = process.env): Pick<ReaderHandlerOptions, 'partTimeoutMs' | 'minLineBytes' | 'maxBodyBytes'> {
-  const read = (variable: string, min: number): number | undefined => {
+  const read = (variable: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
     const text = env[variable];
     if (text === undefined || text === '') return undefined;
     const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < min) {
-      throw new Error(`${variable} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      throw new Error(`${variable} must be an integer ${range}, got ${JSON.stringify(text)}`);
     }
     return value;
   };
   const options = {
-    partTimeoutMs: read(READER_ENV.partTimeoutMs, 1),
-    minLineBytes: read(READER_ENV.minLineBytes, 0),
-    maxBodyBytes: read(READER_ENV.maxBodyBytes, 1),
+    partTimeoutMs: read(READER_ENV.partTimeoutMs, 1, MAX_PART_TIMEOUT_MS),
+    minLineBytes: read(READER_ENV.minLineBytes, 0, MAX_STREAM_MIN_LINE_BYTES),
+    maxBodyBytes: read(READER_ENV.maxBodyBytes, 1, MAX_BODY_BYTES),
   };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
@@ -430,10 +448,11 @@ export function createLazyReaderHandler(
         handler = createReaderHandler(store, options);
       } catch (e) {
         log({ level: 'error', msg: 'reader is misconfigured', error: (e as Error).message, requestId: context?.awsRequestId });
-        const error = { statusCode: 500, code: 'InternalError', message: 'internal error: the function log has the details' };
+        const requestId = context?.awsRequestId;
+        const error = { statusCode: 500, code: 'InternalError', message: 'internal error: the function log has the details', ...(requestId ? { requestId } : {}) };
         if (isFunctionUrlEvent(event)) {
           const out = httpResponseStream(responseStream, { statusCode: 500, headers: { 'content-type': JSON_TYPE } });
-          await endStream(out, toJson({ error: { code: error.code, message: error.message } }));
+          await endStream(out, toJson({ error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) } }));
         } else {
           await endStream(responseStream, toJson({ ok: false, error }));
         }

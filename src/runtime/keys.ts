@@ -15,13 +15,13 @@
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 import { KeyAttribute, StoreConfig } from './config';
+import { significantDigits } from './json';
+import {
+  DYNAMODB_NUMBER_OVERFLOW, MAX_DYNAMODB_NUMBER_DIGITS, MAX_PART_NAME_LENGTH, MAX_S3_KEY_BYTES, MIN_DYNAMODB_NUMBER, PART_NAME_PATTERN,
+} from './limits';
 import { ItemKey, KeyValue, ValidationError } from './types';
 
-/** S3's limit on an object key, in UTF-8 bytes. */
-export const MAX_S3_KEY_BYTES = 1024;
-
-/** Part names: a lower-case letter or digit, then up to 62 of `[a-z0-9_-]`. */
-export const PART_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export { MAX_S3_KEY_BYTES, PART_NAME_PATTERN };
 
 /** A part key split back into its item key and part name. */
 export interface ParsedPartKey {
@@ -38,10 +38,40 @@ export function keyAttributes(config: StoreConfig): KeyAttribute[] {
 export function validatePartName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !PART_NAME_PATTERN.test(name)) {
     throw new ValidationError(
-      `invalid part name ${JSON.stringify(name)}: a part name is 1 to 63 characters, `
+      `invalid part name ${JSON.stringify(name)}: a part name is 1 to ${MAX_PART_NAME_LENGTH} characters, `
       + 'a lower-case letter or digit followed by lower-case letters, digits, \'_\' or \'-\'',
     );
   }
+}
+
+/**
+ * Refuses a number DynamoDB cannot store: NaN, an infinity, a magnitude of 1e126 or more
+ * (overflow) or a non-zero magnitude below 1e-130 (underflow). `what` names it in the message.
+ */
+export function checkDynamoDbNumber(value: number, what: string): void {
+  const magnitude = Math.abs(value);
+  if (!Number.isFinite(value) || magnitude >= DYNAMODB_NUMBER_OVERFLOW || (magnitude !== 0 && magnitude < MIN_DYNAMODB_NUMBER)) {
+    throw new ValidationError(`${what} is ${value}, which DynamoDB cannot store: `
+      + `a number is 0 or of magnitude ${MIN_DYNAMODB_NUMBER} to below ${DYNAMODB_NUMBER_OVERFLOW}`);
+  }
+}
+
+/**
+ * True when `text` is a number DynamoDB accepts as an `N`: decimal (`-12.5`, `1e3`), at most
+ * 38 significant digits, in its range.
+ */
+export function isDynamoDbNumberText(text: string): boolean {
+  if (!/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return false;
+  const digits = significantDigits(text);
+  if (digits === undefined || digits > MAX_DYNAMODB_NUMBER_DIGITS) return false;
+  const magnitude = Math.abs(Number(text));
+  return magnitude === 0 ? digits === 0 : magnitude < DYNAMODB_NUMBER_OVERFLOW && magnitude >= MIN_DYNAMODB_NUMBER;
+}
+
+/** True when a string has no unpaired UTF-16 surrogate (so it has a UTF-8 encoding). */
+export function isWellFormed(value: string): boolean {
+  // String.prototype.isWellFormed is ES2024; do it by hand for the ES2022 target.
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
 }
 
 /** Renders a key value canonically (before URI encoding). */
@@ -85,12 +115,8 @@ function validateKeyValue(attribute: KeyAttribute, value: unknown): void {
     if (!Number.isFinite(value)) {
       throw new ValidationError(`key attribute "${attribute.name}" must be a finite number, got ${value}`);
     }
+    checkDynamoDbNumber(value, `key attribute "${attribute.name}"`);
   }
-}
-
-function isWellFormed(value: string): boolean {
-  // String.prototype.isWellFormed is ES2024; do it by hand for the ES2022 target.
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
 }
 
 /** The S3 key prefix of an item, ending with '/': `<keyPrefix><enc(pk)>/[<enc(sk)>/]`. */
@@ -131,7 +157,7 @@ export function validateKey(config: StoreConfig, key: unknown, options: Validate
     }
   }
   for (const attribute of attributes) {
-    validateKeyValue(attribute, (key as Record<string, unknown>)[attribute.name]);
+    validateKeyValue(attribute, Object.hasOwn(key, attribute.name) ? (key as Record<string, unknown>)[attribute.name] : undefined);
   }
   if (options.checkLength ?? true) {
     const prefix = unsafeItemPrefix(config, key as ItemKey);

@@ -12,16 +12,18 @@
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 
-/** The part could not be projected: not JSON, not an object, or a malformed path. */
+import { nestingDepth } from './json';
+import { MAX_JSON_DEPTH, MAX_PROJECTION_PATH_LENGTH, MAX_PROJECTION_PATH_SEGMENTS, MAX_PROJECTION_PATHS } from './limits';
+
+export { MAX_PROJECTION_PATHS };
+
+/** The part could not be projected: not JSON, not an object, too deep, or a malformed path. */
 export class ProjectionError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ProjectionError';
   }
 }
-
-/** At most this many paths per part. */
-export const MAX_PROJECTION_PATHS = 100;
 
 const SEGMENT = /^[^.]+$/;
 
@@ -36,7 +38,14 @@ export function parsePath(path: unknown): string[] {
   if (typeof path !== 'string' || path.length === 0) {
     throw new ProjectionError(`invalid field path ${JSON.stringify(path)}: expected a non-empty string such as "total" or "customer.name"`);
   }
+  if (path.length > MAX_PROJECTION_PATH_LENGTH) {
+    throw new ProjectionError(`field path of ${path.length} characters, over the limit of ${MAX_PROJECTION_PATH_LENGTH}`);
+  }
   const segments = path.split('.');
+  if (segments.length > MAX_PROJECTION_PATH_SEGMENTS) {
+    throw new ProjectionError(`field path of ${segments.length} segments, over the limit of ${MAX_PROJECTION_PATH_SEGMENTS} `
+      + '(a document nests at most that deep)');
+  }
   if (!segments.every(s => SEGMENT.test(s))) {
     throw new ProjectionError(`invalid field path ${JSON.stringify(path)}: empty segment (leading, trailing or double dot)`);
   }
@@ -54,17 +63,24 @@ export function validatePaths(paths: unknown): string[][] {
   return paths.map(parsePath);
 }
 
-/** Projects an already parsed JSON value into a new plain object. */
+/**
+ * Projects an already parsed JSON value into a new object (null prototype: its keys are the
+ * document's). A document nested deeper than {@link MAX_JSON_DEPTH} is refused, so that
+ * serializing the result never runs out of stack.
+ */
 export function projectValue(document: unknown, paths: string[][]): JsonObject {
   if (!isObject(document)) {
     throw new ProjectionError(`the part is JSON but not an object (${Array.isArray(document) ? 'array' : typeof document}): only object fields can be projected`);
   }
-  const result: JsonObject = {};
+  if (nestingDepth(document, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new ProjectionError(`the part nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: it cannot be projected; read it whole`);
+  }
+  const result: JsonObject = Object.create(null);
   for (const segments of paths) {
     let source: unknown = document;
     let found = true;
     for (const segment of segments) {
-      if (!isObject(source) || !Object.prototype.hasOwnProperty.call(source, segment)) {
+      if (!isObject(source) || !Object.hasOwn(source, segment)) {
         found = false;
         break;
       }
@@ -74,11 +90,11 @@ export function projectValue(document: unknown, paths: string[][]): JsonObject {
     let target = result;
     for (let i = 0; i < segments.length - 1; i++) {
       const segment = segments[i];
-      const next = Object.prototype.hasOwnProperty.call(target, segment) ? target[segment] : undefined;
+      const next = Object.hasOwn(target, segment) ? target[segment] : undefined;
       if (isObject(next)) {
         target = next;
       } else {
-        const created: JsonObject = {};
+        const created: JsonObject = Object.create(null);
         define(target, segment, created);
         target = created;
       }

@@ -11,11 +11,13 @@
  * No CDK import here: this module is bundled into the Lambda assets.
  */
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { RowState } from './codec';
-import { deleteById, describe, readState, WriterContext } from './commit';
+import { pinOf, RowState } from './codec';
+import { deleteById, readState, WriterContext } from './commit';
 import { COMMIT_MARGIN_MS } from './config';
+import { describeCause, errorNameOf, isNotFound } from './errors';
 import { parsePartKey } from './keys';
-import { errorNameOf, httpStatusOf, send } from './send';
+import { REQUEST_ATTEMPTS } from './limits';
+import { send } from './send';
 import { PartPin, ReconcileOutcome, StoreError, UnavailableError, ValidationError } from './types';
 
 /** Rounds of list-read-act on one key per event; each round removes or hides one entry. */
@@ -74,7 +76,7 @@ export async function reconcilePartKey(ctx: ReconcilerContext, objectKey: string
         // Put after the listing (a commit between listing and read): list again. Pinned by the
         // row a round ago and still absent: the pinned version is gone.
         if (previousPin === rowPin.versionId) {
-          ctx.log({ level: 'error', message: 'the row pins a version S3 does not have: a dangling pointer', objectKey, versionId: rowPin.versionId });
+          ctx.log({ level: 'error', msg: 'the row pins a version S3 does not have: a dangling pointer', objectKey, versionId: rowPin.versionId });
           return finish('dangling');
         }
         previousPin = rowPin.versionId;
@@ -87,13 +89,13 @@ export async function reconcilePartKey(ctx: ReconcilerContext, objectKey: string
       // The pin is in the listing and is not its newest entry: `latest` is above the pin.
       if (latest.isDeleteMarker) {
         await deleteVersion(ctx, objectKey, latest.versionId);
-        ctx.log({ level: 'info', message: 'reconciler removed a delete marker that hid the pinned version', objectKey, markerVersionId: latest.versionId });
+        ctx.log({ level: 'info', msg: 'reconciler removed a delete marker that hid the pinned version', objectKey, markerVersionId: latest.versionId });
         done ??= 'uncovered';
         continue;
       }
       if (young(latest)) return finish('in-flight');
       await deleteVersion(ctx, objectKey, latest.versionId);
-      ctx.log({ level: 'info', message: 'reconciler deleted a never-committed version above the pinned one', objectKey, versionId: latest.versionId });
+      ctx.log({ level: 'info', msg: 'reconciler deleted a never-committed version above the pinned one', objectKey, versionId: latest.versionId });
       done = 'deleted-unpinned';
       continue;
     }
@@ -104,16 +106,16 @@ export async function reconcilePartKey(ctx: ReconcilerContext, objectKey: string
     if (latest === undefined || latest.isDeleteMarker) return finish('retired');
     if (young(latest)) return finish('in-flight');
     await placeMarker(ctx, objectKey);
-    ctx.log({ level: 'info', message: 'reconciler placed a delete marker on a current version no row pins', objectKey, versionId: latest.versionId });
+    ctx.log({ level: 'info', msg: 'reconciler placed a delete marker on a current version no row pins', objectKey, versionId: latest.versionId });
     return 'retired-orphan';
   }
-  ctx.log({ level: 'warn', message: `reconciler stopped after ${MAX_RECONCILE_ROUNDS} rounds on one key; later events continue`, objectKey });
+  ctx.log({ level: 'warn', msg: `reconciler stopped after ${MAX_RECONCILE_ROUNDS} rounds on one key; later events continue`, objectKey });
   return done ?? 'in-flight';
 }
 
 /** The pin of `part` in a live row, if any: tombstones and missing rows pin nothing. */
 function livePin(state: RowState, part: string): PartPin | undefined {
-  return state.kind === 'live' ? state.row.parts[part] : undefined;
+  return state.kind === 'live' ? pinOf(state.row, part) : undefined;
 }
 
 /** The VersionId of the current version of a key; undefined when none (no object, or a delete marker). */
@@ -122,11 +124,10 @@ async function headCurrent(ctx: ReconcilerContext, objectKey: string): Promise<s
     const out = await send<{ VersionId?: string }>(ctx.s3, 'HeadObject', () => new HeadObjectCommand({
       Bucket: ctx.config.bucketName,
       Key: objectKey,
-    }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+    }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
     return out?.VersionId;
   } catch (e) {
-    const name = errorNameOf(e);
-    if (name === 'NotFound' || name === 'NoSuchKey' || httpStatusOf(e) === 404) return undefined;
+    if (isNotFound(e)) return undefined;
     throw unavailable(ctx, 'S3 HeadObject', e);
   }
 }
@@ -153,7 +154,7 @@ export async function listVersions(ctx: ReconcilerContext, objectKey: string): P
         Prefix: objectKey,
         KeyMarker: keyMarker,
         VersionIdMarker: versionIdMarker,
-      }), { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+      }), { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
     } catch (e) {
       throw unavailable(ctx, 'S3 ListObjectVersions', e);
     }
@@ -180,7 +181,7 @@ async function deleteVersion(ctx: ReconcilerContext, objectKey: string, versionI
 async function placeMarker(ctx: ReconcilerContext, objectKey: string): Promise<void> {
   try {
     await send(ctx.s3, 'DeleteObject', () => new DeleteObjectCommand({ Bucket: ctx.config.bucketName, Key: objectKey }),
-      { timeoutMs: ctx.s3TimeoutMs, attempts: 3, retryDelayMs: ctx.retryDelayMs });
+      { timeoutMs: ctx.s3TimeoutMs, attempts: REQUEST_ATTEMPTS, retryDelayMs: ctx.retryDelayMs });
   } catch (e) {
     throw unavailable(ctx, 'S3 DeleteObject (delete marker)', e);
   }
@@ -188,6 +189,6 @@ async function placeMarker(ctx: ReconcilerContext, objectKey: string): Promise<v
 
 function unavailable(ctx: ReconcilerContext, what: string, e: unknown): StoreError {
   if (e instanceof StoreError) return e;
-  ctx.log({ level: 'warn', message: `${what} failed during reconcile`, error: describe(e) });
+  ctx.log({ level: 'warn', msg: `${what} failed during reconcile`, error: describeCause(e) });
   return new UnavailableError(`${what} failed (${errorNameOf(e)}); the event is retried`);
 }

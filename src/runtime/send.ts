@@ -12,14 +12,7 @@
  *
  * No CDK import here: this module is bundled into the Lambda assets.
  */
-/** Longest per-attempt timeout of any request: under the reconciler's 30 s commit margin. */
-export const MAX_REQUEST_TIMEOUT_MS = 20_000;
-/** Default per-attempt timeout of a DynamoDB request. */
-export const DEFAULT_DYNAMODB_TIMEOUT_MS = 5_000;
-/** Default per-attempt timeout of an S3 request (part uploads included). */
-export const DEFAULT_S3_TIMEOUT_MS = 10_000;
-/** Attempts of an idempotent request (the AWS SDK's default). */
-export const REQUEST_ATTEMPTS = 3;
+import { errorNameOf, httpStatusOf } from './errors';
 
 /** The name under which the AWS SDK v3 (@smithy/core) registers its retry middleware. */
 export const SDK_RETRY_MIDDLEWARE = 'retryMiddleware';
@@ -132,16 +125,6 @@ const THROTTLING = new Set([
   'TooManyRequestsException', 'RequestThrottled', 'Throttling', 'ThrottledException', 'RequestThrottledException',
   'TransactionConflictException', 'ReplicatedWriteConflictException',
 ]);
-
-/** The HTTP status of an SDK error, if a response arrived. */
-export function httpStatusOf(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-/** The error's name (the service's error code for SDK errors). */
-export function errorNameOf(e: unknown): string {
-  return (e as { name?: string })?.name ?? 'Error';
-}
 
 /** True for a throttling answer: the request was refused, and may succeed a little later. */
 export function isThrottling(e: unknown): boolean {

@@ -21,30 +21,44 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
+  checkIndexKeyAttributes,
+  checkItemSize,
   decodeState,
   DELETED_ATTRIBUTE,
   encodePin,
   encodePins,
   encodeTombstone,
+  estimatePinBytes,
   Item,
   marshallAttributes,
   marshallKey,
   mergeKeyIntoAttributes,
   PARTS_ATTRIBUTE,
+  pinOf,
   PROTOCOL_ATTRIBUTE,
   PROTOCOL_VERSION,
+  RESERVED_ATTRIBUTES_BYTES,
   REVISION_ATTRIBUTE,
   RowState,
   TOKEN_ATTRIBUTE,
+  UnsupportedRowError,
 } from './codec';
 import { nextRevision, PreparedPart, runWrite, stateCondition } from './commit';
 import { KeyAttribute, StoreConfig } from './config';
-import { keyAttributes, partKey, validateKey, validatePartName } from './keys';
+import { dependencyError, isNotFound, partFailureMessage } from './errors';
+import { jsonLog } from './handler-log';
+import {
+  checkDynamoDbNumber, isDynamoDbNumberText, isWellFormed, keyAttributes, partKey, validateKey, validatePartName,
+} from './keys';
+import {
+  CONTENT_TYPE_PATTERN, DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_LIST_LIMIT, DEFAULT_PART_TIMEOUT_MS,
+  DEFAULT_PRESIGN_EXPIRES_SECONDS, DEFAULT_S3_TIMEOUT_MS, MAX_ATTRIBUTES_PER_UPDATE, MAX_CONTENT_TYPE_LENGTH,
+  MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, MAX_PARTITION_KEY_BYTES, MAX_PARTS_PER_READ, MAX_PARTS_PER_WRITE, MAX_PART_TIMEOUT_MS,
+  MAX_PRESIGN_EXPIRES_SECONDS, MAX_REQUEST_TIMEOUT_MS, REQUEST_ATTEMPTS, UNCONDITIONAL_WRITE_ROUNDS,
+} from './limits';
 import { ProjectionError, projectJson, validatePaths } from './projection';
 import { reconcilePartKey, ReconcilerContext } from './reconcile';
-import {
-  DEFAULT_DYNAMODB_TIMEOUT_MS, DEFAULT_S3_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_ATTEMPTS, send,
-} from './send';
+import { send } from './send';
 import {
   ConflictError,
   DeleteRequest,
@@ -64,30 +78,11 @@ import {
   ReadEvent,
   ReconcileOutcome,
   StoreError,
-  UnavailableError,
   UpdatePartsRequest,
   ValidationError,
 } from './types';
 
 export type { LogEntry };
-
-/** Default per-part S3 timeout of a split read. */
-export const DEFAULT_PART_TIMEOUT_MS = 10_000;
-/** Longest per-part timeout a read may ask for. */
-export const MAX_PART_TIMEOUT_MS = 900_000;
-/** Default and maximum page size of a list. */
-export const DEFAULT_LIST_LIMIT = 50;
-export const MAX_LIST_LIMIT = 1000;
-/** Default and maximum lifetime of a presigned URL, in seconds. */
-export const DEFAULT_PRESIGN_EXPIRES_SECONDS = 300;
-export const MAX_PRESIGN_EXPIRES_SECONDS = 3600;
-/** Most parts one write may put. */
-export const MAX_PARTS_PER_WRITE = 100;
-/**
- * Rounds of an unconditional put or delete (read, put, commit) when another writer's commit
- * came first each time.
- */
-export const UNCONDITIONAL_PUT_ATTEMPTS = 3;
 
 /** A part or part-error event of a split read. */
 export type PartEvent = Exclude<ReadEvent, { readonly type: 'index' }>;
@@ -109,7 +104,7 @@ export interface SplitStoreClientOptions {
   readonly wallClock?: () => number;
   /** Called for every dangling pointer a read finds (also counted in `danglingPointers`). */
   readonly onDanglingPointer?: (pointer: DanglingPointer) => void;
-  /** Where warnings go (failed compensations, retired parts). @default one JSON line on console.warn */
+  /** Where warnings go (failed compensations, retired parts). @default one JSON line on stdout (`jsonLog`) */
   readonly log?: (entry: LogEntry) => void;
   /**
    * Base pause between attempts, ms: a request or commit sent again, and an unconditional
@@ -146,32 +141,13 @@ interface PartFetch {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const CONTENT_TYPE = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
-
-function errorName(e: unknown): string {
-  return (e as { name?: string })?.name ?? 'Error';
-}
-
 function errorMessage(e: unknown): string {
   return (e as { message?: string })?.message ?? String(e);
 }
 
-function httpStatus(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-function isNotFound(e: unknown): boolean {
-  const name = errorName(e);
-  return name === 'NoSuchVersion' || name === 'NoSuchKey' || name === 'NotFound' || httpStatus(e) === 404;
-}
-
-/** A DynamoDB failure as the error the caller sees. */
+/** A DynamoDB failure as the error the caller sees: a plain message; the AWS error is its cause, for the log. */
 function dynamoError(e: unknown, operation: string): StoreError {
-  if (e instanceof StoreError) return e;
-  if (errorName(e) === 'ValidationException') {
-    return new ValidationError(`DynamoDB refused the ${operation}: ${errorMessage(e)}`);
-  }
-  return new UnavailableError(`DynamoDB ${operation} failed (${errorName(e)}: ${errorMessage(e)}); retry the request`);
+  return dependencyError('DynamoDB', operation, e);
 }
 
 /** An AbortController that aborts with its parent; `unlink` drops the listener on the parent. */
@@ -299,7 +275,7 @@ export class SplitStoreClient {
     this.s3 = options.s3;
     this.now = options.now ?? (() => performance.now());
     this.onDanglingPointer = options.onDanglingPointer;
-    this.log = options.log ?? (entry => console.warn(JSON.stringify(entry)));
+    this.log = options.log ?? jsonLog;
     this.writer = {
       config: this.config,
       dynamodb: this.ddb,
@@ -335,8 +311,11 @@ export class SplitStoreClient {
     if (req.create && req.expectedRevision !== undefined) {
       throw new ValidationError('create and expectedRevision are exclusive: create means "no row exists yet"');
     }
-    const attributes = marshallAttributes(mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {}));
+    const merged = mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {});
+    const attributes = marshallAttributes(merged);
+    checkIndexKeyAttributes(this.config, merged);
     const prepared = this.prepareParts(req.key, req.parts ?? {});
+    checkItemSize(attributes, rowOverheadBytes(prepared), `the index row of ${JSON.stringify(req.key)}`);
     const unconditional = !req.create && req.expectedRevision === undefined;
     const item = JSON.stringify(req.key);
 
@@ -345,7 +324,7 @@ export class SplitStoreClient {
       key: req.key,
       parts: prepared,
       signal: req.signal,
-      rounds: unconditional ? UNCONDITIONAL_PUT_ATTEMPTS : 1,
+      rounds: unconditional ? UNCONDITIONAL_WRITE_ROUNDS : 1,
       check: state => {
         if (req.create && state.kind === 'live') throw new ConflictError(`item ${item} already exists (create)`);
         if (req.expectedRevision !== undefined && (state.kind !== 'live' || state.revision !== req.expectedRevision)) {
@@ -372,7 +351,7 @@ export class SplitStoreClient {
             ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
           },
           // Parts of the replaced row that this put does not name; replaced parts need nothing.
-          retire: state.kind === 'live' ? Object.keys(state.row.parts).filter(name => !(name in pins)) : [],
+          retire: state.kind === 'live' ? Object.keys(state.row.parts).filter(name => !Object.hasOwn(pins, name)) : [],
         };
       },
       conflict: (_state, rounds) => req.create
@@ -398,20 +377,36 @@ export class SplitStoreClient {
     if (!Array.isArray(removeParts)) {
       throw new ValidationError('removeParts must be a list of part names');
     }
-    removeParts.forEach(name => validatePartName(name));
-    const partInputs = req.parts ?? {};
+    if (removeParts.length > MAX_PARTS_PER_WRITE) {
+      throw new ValidationError(`removeParts names ${removeParts.length} parts, over the limit of ${MAX_PARTS_PER_WRITE} per write`);
+    }
+    removeParts.forEach(name => partKey(this.config, req.key, name));
+    const duplicate = removeParts.find((name, i) => removeParts.indexOf(name) !== i);
+    if (duplicate !== undefined) {
+      throw new ValidationError(`removeParts names part "${duplicate}" more than once; name each part once`);
+    }
+    const prepared = this.prepareParts(req.key, req.parts ?? {});
     for (const name of removeParts) {
-      if (name in partInputs) {
+      if (prepared.some(part => part.name === name)) {
         throw new ValidationError(`part "${name}" is both written (parts) and removed (removeParts); pick one`);
       }
     }
     const attributes = mergeKeyIntoAttributes(this.config, req.key, req.attributes ?? {});
     const keyNames = keyAttributes(this.config).map(a => a.name);
     const marshalled = marshallAttributes(attributes);
+    checkIndexKeyAttributes(this.config, attributes);
     for (const name of keyNames) delete marshalled[name];
-    const prepared = this.prepareParts(req.key, partInputs);
     if (prepared.length === 0 && removeParts.length === 0 && Object.keys(marshalled).length === 0) {
       throw new ValidationError('nothing to update: give parts, removeParts or attributes');
+    }
+    checkItemSize(marshalled, rowOverheadBytes(prepared), `the attributes and parts of this update of ${JSON.stringify(req.key)}`);
+    if (prepared.length + removeParts.length > MAX_PARTS_PER_WRITE) {
+      throw new ValidationError(`this update writes ${prepared.length} parts and removes ${removeParts.length}, `
+        + `over the limit of ${MAX_PARTS_PER_WRITE} parts per write: split it`);
+    }
+    if (Object.keys(marshalled).length > MAX_ATTRIBUTES_PER_UPDATE) {
+      throw new ValidationError(`this update sets ${Object.keys(marshalled).length} attributes, over the limit of `
+        + `${MAX_ATTRIBUTES_PER_UPDATE} per update: split it, or write the whole item with put`);
     }
     const item = JSON.stringify(req.key);
 
@@ -429,7 +424,7 @@ export class SplitStoreClient {
       },
       build: (state, token, pins) => {
         const current = (state as Extract<RowState, { kind: 'live' }>).row;
-        const removed = removeParts.filter(name => name in current.parts);
+        const removed = removeParts.filter(name => pinOf(current, name) !== undefined);
         // DynamoDB refuses unused expression attribute names: each is added with its use.
         const names: Record<string, string> = { '#rev': REVISION_ATTRIBUTE, '#tok': TOKEN_ATTRIBUTE, '#proto': PROTOCOL_ATTRIBUTE };
         const values: Record<string, AttributeValue> = {
@@ -490,7 +485,7 @@ export class SplitStoreClient {
       key: req.key,
       parts: [],
       signal: req.signal,
-      rounds: req.expectedRevision === undefined ? UNCONDITIONAL_PUT_ATTEMPTS : 1,
+      rounds: req.expectedRevision === undefined ? UNCONDITIONAL_WRITE_ROUNDS : 1,
       check: state => {
         if (state.kind !== 'live') throw new NotFoundError(`item ${item} does not exist`);
         if (req.expectedRevision !== undefined && state.revision !== req.expectedRevision) {
@@ -592,7 +587,7 @@ export class SplitStoreClient {
       if (requested) {
         for (const name of requested) {
           const fetch = fetches.get(name)!;
-          const pin = row.parts[name];
+          const pin = pinOf(row, name);
           if (!pin) {
             this.finishFetch(fetch);
             fetch.controller.abort(new Error('not pinned'));
@@ -604,7 +599,7 @@ export class SplitStoreClient {
               atMs: at(),
             });
           } else {
-            pending.set(name, this.servePart(key, fetch, pin, fields[name], at));
+            pending.set(name, this.servePart(key, fetch, pin, fields.get(name), at));
           }
         }
       } else {
@@ -612,7 +607,7 @@ export class SplitStoreClient {
         for (const [name, pin] of Object.entries(row.parts)) {
           const fetch = this.startPart(key, name, scope.signal, timeoutMs, true);
           fetches.set(name, fetch);
-          pending.set(name, this.servePart(key, fetch, pin, fields[name], at));
+          pending.set(name, this.servePart(key, fetch, pin, fields.get(name), at));
         }
       }
       for (const event of immediate) yield event;
@@ -629,30 +624,45 @@ export class SplitStoreClient {
     }
   }
 
+  /**
+   * The part names a read asks for: at most {@link MAX_PARTS_PER_READ} names (as given), each
+   * valid and with a part key S3 accepts (checked for all before the first GetObject goes
+   * out); a name given twice is read once.
+   */
   private checkGetParts(req: GetRequest): string[] | undefined {
     if (req.parts === undefined) return undefined;
     if (!Array.isArray(req.parts)) throw new ValidationError('parts must be a list of part names');
-    req.parts.forEach(name => validatePartName(name));
+    if (req.parts.length > MAX_PARTS_PER_READ) {
+      throw new ValidationError(`parts names ${req.parts.length} parts, over the limit of ${MAX_PARTS_PER_READ} per read: `
+        + 'split the read, or omit parts to read every part the row pins');
+    }
+    req.parts.forEach(name => partKey(this.config, req.key, name));
     return [...new Set(req.parts)];
   }
 
-  private checkFields(req: GetRequest, requested: string[] | undefined): Record<string, string[] | undefined> {
+  /** Field projections by part name: each part valid and requested, each list of paths valid. */
+  private checkFields(req: GetRequest, requested: string[] | undefined): Map<string, string[]> {
     const fields = req.fields ?? {};
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
       throw new ValidationError('fields must be an object of part name to a list of field paths');
     }
-    const out: Record<string, string[] | undefined> = {};
-    for (const [name, paths] of Object.entries(fields)) {
+    const names = Object.keys(fields);
+    if (names.length > MAX_PARTS_PER_READ) {
+      throw new ValidationError(`fields names ${names.length} parts, over the limit of ${MAX_PARTS_PER_READ} per read`);
+    }
+    const out = new Map<string, string[]>();
+    for (const name of names) {
       validatePartName(name);
       if (requested && !requested.includes(name)) {
         throw new ValidationError(`fields names part "${name}", which is not among the requested parts`);
       }
+      const paths = (fields as Record<string, unknown>)[name];
       try {
         validatePaths(paths);
       } catch (e) {
         throw new ValidationError(`fields of part "${name}": ${errorMessage(e)}`);
       }
-      out[name] = paths;
+      out.set(name, paths as string[]);
     }
     return out;
   }
@@ -698,7 +708,9 @@ export class SplitStoreClient {
     at: () => number,
   ): Promise<PartEvent> {
     const name = fetch.name;
-    const failure = (code: PartErrorCode, message: string): PartEvent => ({ type: 'part-error', name, code, message, atMs: at() });
+    const failure = (code: PartErrorCode, message: string, cause?: unknown): PartEvent => ({
+      type: 'part-error', name, code, message, atMs: at(), ...(cause === undefined ? {} : { cause }),
+    });
     const signal = fetch.controller.signal;
     try {
       let body: Uint8Array | undefined;
@@ -734,9 +746,9 @@ export class SplitStoreClient {
             try {
               this.onDanglingPointer?.({ key, part: name, versionId: pin.versionId });
             } catch (callbackError) {
-              this.log({ level: 'warn', message: 'onDanglingPointer callback failed', error: errorMessage(callbackError) });
+              this.log({ level: 'warn', msg: 'onDanglingPointer callback failed', error: errorMessage(callbackError) });
             }
-            return failure('DanglingPointer', `part "${name}" pins version ${pin.versionId}, which S3 no longer has (${errorName(e)})`);
+            return failure('DanglingPointer', `part "${name}" pins version ${pin.versionId}, which S3 no longer has`, e);
           }
           throw e;
         }
@@ -761,8 +773,8 @@ export class SplitStoreClient {
       }
       return { type: 'part', name, contentType, body, versionId: pin.versionId, refetched, atMs: at() };
     } catch (e) {
-      if (fetch.timedOut) return failure('Timeout', `part "${name}" did not arrive within the part timeout`);
-      return failure('S3Error', `part "${name}": S3 GetObject failed (${errorName(e)}: ${errorMessage(e)})`);
+      if (fetch.timedOut) return failure('Timeout', `part "${name}" did not arrive within the part timeout`, e);
+      return failure('S3Error', partFailureMessage(name), e);
     } finally {
       this.finishFetch(fetch);
     }
@@ -790,14 +802,19 @@ export class SplitStoreClient {
         throw new ValidationError(`unknown index ${JSON.stringify(req.index)}; this store's indexes: ${known}`);
       }
       partitionKey = index.partitionKey;
-      cursorKeys.push(index.partitionKey);
-      if (index.sortKey) cursorKeys.push(index.sortKey);
+      for (const attribute of [index.partitionKey, index.sortKey]) {
+        if (attribute && !cursorKeys.some(a => a.name === attribute.name)) cursorKeys.push(attribute);
+      }
     }
-    const startKey = req.cursor === undefined ? undefined : decodeCursor(req.cursor, cursorKeys, keyAttributes(this.config));
+    const value = req.partitionValue === undefined ? undefined : marshallKeyValue(partitionKey, req.partitionValue);
+    const startKey = req.cursor === undefined ? undefined : decodeCursor(req.cursor, cursorKeys, cursorKeys);
+    if (startKey && value && !sameAttributeValue(startKey[partitionKey.name], value)) {
+      throw new ValidationError('malformed cursor (it belongs to another partition value): '
+        + 'pass back the cursor of the previous page unchanged, with the same pk');
+    }
     let out: { Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> };
     try {
-      if (req.partitionValue !== undefined) {
-        const value = marshallKeyValue(partitionKey, req.partitionValue);
+      if (value !== undefined) {
         const input: QueryCommandInput = {
           TableName: this.config.tableName,
           IndexName: req.index,
@@ -838,19 +855,25 @@ export class SplitStoreClient {
     });
   }
 
-  /** A presigned GET URL of one part, pinned to the row's VersionId. */
+  /**
+   * A presigned GET URL of one part, pinned to the row's VersionId: it serves that version and
+   * no other. A part the row does not pin is a 404, never a URL to whatever version is current.
+   */
   public async presign(key: ItemKey, part: string, expiresInSeconds: number = DEFAULT_PRESIGN_EXPIRES_SECONDS): Promise<string> {
     validateKey(this.config, key);
-    validatePartName(part);
+    const s3Key = partKey(this.config, key, part);
     if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_EXPIRES_SECONDS) {
       throw new ValidationError(`expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_EXPIRES_SECONDS}, got ${JSON.stringify(expiresInSeconds)}`);
     }
     const row = await this.getIndex(key);
-    const pin = row.parts[part];
+    const pin = pinOf(row, part);
     if (!pin) throw new NotFoundError(`item ${JSON.stringify(key)} has no part "${part}"`);
+    if (typeof pin.versionId !== 'string' || pin.versionId === '') {
+      throw new UnsupportedRowError(`the row pins part "${part}" without a version id: not written by cdk-split-store?`);
+    }
     return getSignedUrl(this.s3, new GetObjectCommand({
       Bucket: this.config.bucketName,
-      Key: partKey(this.config, key, part),
+      Key: s3Key,
       VersionId: pin.versionId,
     }), { expiresIn: expiresInSeconds });
   }
@@ -876,28 +899,40 @@ export class SplitStoreClient {
     }
   }
 
+  /**
+   * Checks and encodes the parts of a write: at most {@link MAX_PARTS_PER_WRITE}, valid names,
+   * a string or bytes body (a string must have a UTF-8 encoding: an unpaired surrogate would be
+   * silently replaced), a printable ASCII content type.
+   */
   private prepareParts(key: ItemKey, parts: Record<string, PartInput>): PreparedPart[] {
     if (typeof parts !== 'object' || parts === null || Array.isArray(parts)) {
       throw new ValidationError('parts must be an object of part name to { body, contentType? }');
     }
-    const entries = Object.entries(parts);
-    if (entries.length > MAX_PARTS_PER_WRITE) {
-      throw new ValidationError(`at most ${MAX_PARTS_PER_WRITE} parts per write, got ${entries.length}`);
+    const names = Object.keys(parts);
+    if (names.length > MAX_PARTS_PER_WRITE) {
+      throw new ValidationError(`at most ${MAX_PARTS_PER_WRITE} parts per write, got ${names.length}`);
     }
-    return entries.map(([name, input]) => {
+    return names.map(name => {
+      const input: unknown = parts[name];
       validatePartName(name);
       const s3Key = partKey(this.config, key, name);
       if (typeof input !== 'object' || input === null) {
         throw new ValidationError(`part "${name}" must be an object { body, contentType? }`);
       }
-      if (typeof input.body !== 'string' && !(input.body instanceof Uint8Array)) {
+      const { body, contentType: given } = input as Partial<PartInput>;
+      if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
         throw new ValidationError(`part "${name}": body must be a string or bytes`);
       }
-      const contentType = input.contentType ?? (typeof input.body === 'string' ? 'application/json' : 'application/octet-stream');
-      if (typeof contentType !== 'string' || !CONTENT_TYPE.test(contentType)) {
-        throw new ValidationError(`part "${name}": contentType must be 1 to 255 printable ASCII characters, got ${JSON.stringify(contentType)}`);
+      if (typeof body === 'string' && !isWellFormed(body)) {
+        throw new ValidationError(`part "${name}": the body text contains an unpaired UTF-16 surrogate, which has no UTF-8 encoding: `
+          + 'send the bytes (base64) instead');
       }
-      return { name, s3Key, body: toBytes(input.body), contentType };
+      const contentType = given ?? (typeof body === 'string' ? 'application/json' : 'application/octet-stream');
+      if (typeof contentType !== 'string' || !CONTENT_TYPE_PATTERN.test(contentType)) {
+        throw new ValidationError(`part "${name}": contentType must be 1 to ${MAX_CONTENT_TYPE_LENGTH} printable ASCII characters, `
+          + `got ${JSON.stringify(contentType)}`);
+      }
+      return { name, s3Key, body: toBytes(body), contentType };
     });
   }
 
@@ -919,17 +954,39 @@ export class SplitStoreClient {
   }
 }
 
+/** The bytes the reserved attributes will add to a row that pins these parts (an upper estimate). */
+function rowOverheadBytes(parts: readonly PreparedPart[]): number {
+  return parts.reduce((sum, part) => sum + estimatePinBytes(part.name, part.contentType), RESERVED_ATTRIBUTES_BYTES);
+}
+
+/** The partition value of a list, as DynamoDB will accept it: type, non-empty, size, range. */
 function marshallKeyValue(attribute: KeyAttribute, value: KeyValue): AttributeValue {
+  const what = `partitionValue for "${attribute.name}"`;
   if (attribute.type === 'S') {
     if (typeof value !== 'string' || value.length === 0) {
-      throw new ValidationError(`partitionValue for "${attribute.name}" must be a non-empty string, got ${JSON.stringify(value)}`);
+      throw new ValidationError(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
     }
+    checkKeyString(value, what, MAX_PARTITION_KEY_BYTES);
     return { S: value };
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ValidationError(`partitionValue for "${attribute.name}" must be a finite number, got ${JSON.stringify(value)}`);
+    throw new ValidationError(`${what} must be a finite number, got ${JSON.stringify(value)}`);
   }
+  checkDynamoDbNumber(value, what);
   return { N: String(value) };
+}
+
+/** A string key value DynamoDB accepts: a UTF-8 encoding (no unpaired surrogate), at most `maxBytes`. */
+function checkKeyString(value: string, what: string, maxBytes: number): void {
+  if (!isWellFormed(value)) throw new ValidationError(`${what} contains an unpaired UTF-16 surrogate`);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > maxBytes) throw new ValidationError(`${what} is ${bytes} bytes, over DynamoDB's limit of ${maxBytes} for a key value`);
+}
+
+function sameAttributeValue(a: AttributeValue | undefined, b: AttributeValue): boolean {
+  if (a === undefined) return false;
+  if (b.S !== undefined) return a.S === b.S;
+  return a.N !== undefined && b.N !== undefined && Number(a.N) === Number(b.N);
 }
 
 /**
@@ -941,15 +998,16 @@ const TOMBSTONE_FILTER = {
   ExpressionAttributeNames: { '#del': DELETED_ATTRIBUTE },
 } as const;
 
-/** Maximum length of a cursor string. */
-export const MAX_CURSOR_LENGTH = 8192;
-
 /** An opaque list cursor: base64url of the LastEvaluatedKey JSON. */
 export function encodeCursor(lastEvaluatedKey: Record<string, AttributeValue>): string {
   return Buffer.from(JSON.stringify(lastEvaluatedKey), 'utf8').toString('base64url');
 }
 
-/** Decodes and checks a cursor: only key attributes of the table (and index), each S or N. */
+/**
+ * Decodes and checks a cursor: only key attributes of the table (and index), each a non-empty
+ * S of at most DynamoDB's key size, or an N that DynamoDB reads as a number in its range; every
+ * `required` attribute present.
+ */
 export function decodeCursor(
   cursor: unknown,
   allowed: readonly KeyAttribute[],
@@ -957,31 +1015,34 @@ export function decodeCursor(
 ): Record<string, AttributeValue> {
   const malformed = (why: string) => new ValidationError(`malformed cursor (${why}): pass back the cursor of the previous page unchanged`);
   if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
-    throw malformed('not a base64url string');
+    throw malformed(typeof cursor === 'string' && cursor.length > MAX_CURSOR_LENGTH
+      ? `${cursor.length} characters, over the limit of ${MAX_CURSOR_LENGTH}` : 'not a base64url string');
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(cursor, 'base64url')));
   } catch {
     throw malformed('not JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed('not an object');
-  const out: Record<string, AttributeValue> = {};
+  const out = new Map<string, AttributeValue>();
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     const attribute = allowed.find(a => a.name === name);
-    if (!attribute) throw malformed(`unexpected attribute "${name}"`);
+    if (!attribute) throw malformed(`unexpected attribute ${JSON.stringify(name)}`);
     const v = value as Record<string, unknown>;
-    if (typeof v !== 'object' || v === null || Object.keys(v).length !== 1) throw malformed(`bad value of "${name}"`);
-    if (attribute.type === 'S' && typeof v.S === 'string' && v.S.length > 0) {
-      out[name] = { S: v.S };
-    } else if (attribute.type === 'N' && typeof v.N === 'string' && Number.isFinite(Number(v.N)) && v.N.trim() !== '') {
-      out[name] = { N: v.N };
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length !== 1) throw malformed(`bad value of "${name}"`);
+    if (attribute.type === 'S' && Object.hasOwn(v, 'S') && typeof v.S === 'string' && v.S.length > 0
+      && isWellFormed(v.S) && Buffer.byteLength(v.S, 'utf8') <= MAX_PARTITION_KEY_BYTES) {
+      out.set(name, { S: v.S });
+    } else if (attribute.type === 'N' && Object.hasOwn(v, 'N') && typeof v.N === 'string' && isDynamoDbNumberText(v.N)) {
+      out.set(name, { N: v.N });
     } else {
       throw malformed(`bad value of "${name}"`);
     }
   }
   for (const attribute of required) {
-    if (!(attribute.name in out)) throw malformed(`missing key attribute "${attribute.name}"`);
+    if (!out.has(attribute.name)) throw malformed(`missing key attribute "${attribute.name}"`);
   }
-  return out;
+  return Object.fromEntries(out);
 }
+

@@ -131,7 +131,16 @@ export type ReadEvent =
     readonly refetched: boolean;
     readonly atMs: number;
   }
-  | { readonly type: 'part-error'; readonly name: string; readonly code: PartErrorCode; readonly message: string; readonly atMs: number };
+  | {
+    readonly type: 'part-error';
+    readonly name: string;
+    readonly code: PartErrorCode;
+    /** Plain words for the caller; never an AWS error text. */
+    readonly message: string;
+    readonly atMs: number;
+    /** What failed underneath (an AWS SDK error), for the log only: never sent to the caller. */
+    readonly cause?: unknown;
+  };
 
 /**
  * What the reconciler did for one S3 event (docs/PROTOCOL.md, "Reconcile"):
@@ -149,20 +158,24 @@ export type ReconcileOutcome =
   | 'not-a-part' | 'pinned' | 'noncurrent' | 'retired' | 'deleted-unpinned' | 'uncovered' | 'retired-orphan'
   | 'in-flight' | 'dangling';
 
-/** A structured log entry (one JSON line in Lambda). */
-export type LogEntry = { readonly level: 'warn' | 'error' | 'info'; readonly message: string } & Record<string, unknown>;
+/** A structured log entry: one JSON line, in the same `{level, msg, ...}` format as the handler's. */
+export type LogEntry = { readonly level: 'warn' | 'error' | 'info'; readonly msg: string } & Record<string, unknown>;
 
-/** Base class of errors the runtime reports to callers, each with an HTTP status. */
+/**
+ * Base class of errors the runtime reports to callers, each with an HTTP status and a stable
+ * code (src/runtime/errors.ts lists them). The message is for the caller; an AWS error
+ * behind it travels as `cause`, which only the log sees.
+ */
 export class StoreError extends Error {
-  constructor(public readonly statusCode: number, public readonly code: string, message: string) {
-    super(message);
+  constructor(public readonly statusCode: number, public readonly code: string, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
     this.name = code;
   }
 }
 
 /** Bad input: 400. Nothing was written. */
 export class ValidationError extends StoreError {
-  constructor(message: string) { super(400, 'ValidationError', message); }
+  constructor(message: string, options?: { readonly cause?: unknown }) { super(400, 'ValidationError', message, options); }
 }
 
 /** The item does not exist: 404. */
@@ -182,7 +195,7 @@ export class DeadlineExceededError extends StoreError {
 
 /** A dependency (DynamoDB) failed: 503, retryable. */
 export class UnavailableError extends StoreError {
-  constructor(message: string) { super(503, 'Unavailable', message); }
+  constructor(message: string, options?: { readonly cause?: unknown }) { super(503, 'Unavailable', message, options); }
 }
 
 /**

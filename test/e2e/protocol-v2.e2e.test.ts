@@ -118,7 +118,7 @@ function commitRequests(id: string): () => number {
   return () => n;
 }
 
-const failedAttempts = () => logs.filter(l => l.message === 'commit attempt failed');
+const failedAttempts = () => logs.filter(l => l.msg === 'commit attempt failed');
 
 describe('1. a lost reply on the commit, in every write mode: the protocol resends the same commit and sees its own token', () => {
   interface Mode {
@@ -242,7 +242,7 @@ describe('2. an ambiguous commit racing a second writer', () => {
 
     expect(bResult).toMatchObject({ status: 200, row: { revision: 3 } });
     expect(aResult.status).toBe(503);
-    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/^commit outcome unknown/) }));
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^commit outcome unknown/) }));
     // A's revision 2 was committed: the version of part a it pinned is kept (noncurrent under B's).
     const aCommit = commits.of(id).find(c => c.writeId === a)!;
     expect(aCommit.revision).toBe(2);
@@ -459,7 +459,7 @@ describe('4. a failed retirement, then the reconciler', () => {
     expect(aResult).toMatchObject({ status: 200, row: { revision: 2 } });
     expect(bDone).toMatchObject({ status: 200, row: { revision: 3 } });
     expect(rule.fired).toBe(3);
-    expect(logs).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^could not remove a delete marker that hides a pinned version/) }));
+    expect(logs).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/^could not remove a delete marker that hides a pinned version/) }));
     // The marker hides B's pinned version: readers still get it (by VersionId), but the key is not at rest.
     await expect(checkAtRest(ctx, id, ['b'])).rejects.toThrow(/I5 violated: .* but a delete marker is current/);
 

@@ -1,4 +1,5 @@
 import {
+  checkIndexKeyAttributes,
   decodeRow,
   decodeState,
   encodeRow,
@@ -7,6 +8,7 @@ import {
   marshallKey,
   mergeKeyIntoAttributes,
   observeRow,
+  pinOf,
   RESERVED_ATTRIBUTES,
   UnsupportedRowError,
 } from '../../src/runtime/codec';
@@ -41,6 +43,8 @@ const row: IndexRow = {
     lines: { versionId: 'v-2', etag: '"def-2"', size: 123456, contentType: 'application/octet-stream' },
   },
 };
+
+const pin = { versionId: 'v-9', etag: '"e"', size: 1, contentType: 'text/plain' };
 
 describe('encodeRow / decodeRow', () => {
   test('round trip', () => {
@@ -97,9 +101,73 @@ describe('encodeRow / decodeRow', () => {
   });
 
   test('fails when an attribute cannot be marshalled', () => {
-    expect(() => marshallAttributes({ when: new Date(0) })).toThrow(ValidationError);
-    expect(() => marshallAttributes({ n: NaN })).toThrow('attributes cannot be stored in DynamoDB: Special numeric value NaN is not allowed');
-    expect(() => marshallAttributes({ s: new Set() })).toThrow(/cannot be stored in DynamoDB/);
+    expect(() => marshallAttributes({ when: new Date(0) })).toThrow('attribute "when" is an instance of Date');
+    expect(() => marshallAttributes({ n: NaN })).toThrow('attribute "n" is NaN, which DynamoDB cannot store');
+    expect(() => marshallAttributes({ s: new Set() })).toThrow('attribute "s" is an empty set, which DynamoDB cannot store');
+    expect(() => marshallAttributes({ f: () => 1 })).toThrow('attribute "f" is a function');
+  });
+
+  test('fails, before any call, on what DynamoDB would refuse in the commit', () => {
+    const nested = (n: number): unknown => (n === 0 ? 'leaf' : { a: nested(n - 1) });
+    expect(() => marshallAttributes({ deep: nested(31) })).not.toThrow();
+    expect(() => marshallAttributes({ deep: nested(32) })).toThrow('nests lists and maps more than 31 levels deep');
+    expect(() => marshallAttributes({ big: 1e126 })).toThrow('attribute "big" is 1e+126, which DynamoDB cannot store');
+    expect(() => marshallAttributes({ tiny: 5e-324 })).toThrow('which DynamoDB cannot store');
+    expect(() => marshallAttributes({ wide: 123456789012345678901234567890123456789n })).toThrow('at most 38 significant digits');
+    expect(() => marshallAttributes({ m: { '': 1 } })).toThrow('map keys of attribute "m" must not be empty');
+    expect(() => marshallAttributes({ s: '\ud800' })).toThrow('attribute "s" contains an unpaired UTF-16 surrogate');
+    expect(() => marshallAttributes({ mixed: new Set(['a', 1]) })).toThrow('a set of mixed types');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => marshallAttributes({ cyclic })).toThrow('more than 31 levels deep');
+  });
+
+  test('numbers DynamoDB holds are kept: 1e21, bigints up to 38 digits, the smallest and largest magnitudes', () => {
+    expect(marshallAttributes({ a: 1e21, b: 12345678901234567890123456789012345678n, c: 1e-130, d: -9.99999999999999e125 })).toEqual({
+      a: { N: '1e+21' }, b: { N: '12345678901234567890123456789012345678' }, c: { N: '1e-130' }, d: { N: '-9.99999999999999e+125' },
+    });
+  });
+
+  test('__proto__ and constructor are ordinary keys inside a map, and read back as keys', () => {
+    const attributes = JSON.parse('{"meta":{"__proto__":{"x":1},"constructor":"c"}}');
+    const item = encodeRow(config, { ...row, attributes });
+    expect(Object.keys(item.meta.M!).sort()).toEqual(['__proto__', 'constructor']);
+    const decoded = decodeRow(config, item).attributes.meta as Record<string, unknown>;
+    expect(Object.keys(decoded).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(decoded)).toBeNull();
+    expect(JSON.stringify(decoded)).toBe('{"__proto__":{"x":1},"constructor":"c"}');
+  });
+
+  test('index key attributes of the wrong type, null, empty or too long are refused (DynamoDB refuses them in the commit)', () => {
+    const indexed: StoreConfig = {
+      ...config,
+      indexes: [{ name: 'byCustomer', partitionKey: { name: 'customer', type: 'S' }, sortKey: { name: 'total', type: 'N' } }],
+    };
+    expect(() => checkIndexKeyAttributes(indexed, { customer: 'c-1', total: 3, other: null })).not.toThrow();
+    expect(() => checkIndexKeyAttributes(indexed, { other: 1 })).not.toThrow();
+    expect(() => checkIndexKeyAttributes(indexed, { customer: null })).toThrow(
+      'attribute "customer" (a key of index byCustomer) must be a non-empty string, got null (leave the attribute out to keep the item out of the index)',
+    );
+    expect(() => checkIndexKeyAttributes(indexed, { customer: '' })).toThrow('must be a non-empty string, got ""');
+    expect(() => checkIndexKeyAttributes(indexed, { total: '3' })).toThrow('attribute "total" (a key of index byCustomer) must be a number, got "3"');
+    expect(() => checkIndexKeyAttributes(indexed, { customer: 'c'.repeat(2049) })).toThrow("is 2049 bytes, over DynamoDB's limit of 2048");
+  });
+
+  test('fails when __proto__ is a top-level attribute name: the SDK would drop its value on read', () => {
+    expect(() => marshallAttributes(JSON.parse('{"__proto__":1}'))).toThrow('attribute name "__proto__" cannot be used');
+  });
+
+  test('numbers a JavaScript number cannot hold exactly are decoded as their decimal string', () => {
+    const item = { ...encodeRow(config, row), a: { N: '0.1000000000000000000001' }, b: { N: '1000000000000000000000' }, c: { N: '0.1' } };
+    expect(decodeRow(config, item).attributes).toMatchObject({ a: '0.1000000000000000000001', b: 1e21, c: 0.1 });
+  });
+
+  test('a row that pins a part named constructor, or none, answers pinOf truthfully', () => {
+    const pinned = decodeRow(config, encodeRow(config, { ...row, parts: { constructor: pin } }));
+    expect(pinOf(pinned, 'constructor')).toEqual(pin);
+    const none = decodeRow(config, encodeRow(config, { ...row, parts: {} }));
+    expect(pinOf(none, 'constructor')).toBeUndefined();
+    expect(pinOf(none, 'toString')).toBeUndefined();
   });
 
   test('fails when the revision is not a positive integer', () => {

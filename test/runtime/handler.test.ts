@@ -251,7 +251,7 @@ describe('Function URL requests refused before the store is called', () => {
     ['bad base64', 'PUT', '/items/a', '', { parts: { pdf: { base64: 'not base64!' } } }, 400, 'ValidationError', 'request body.parts.pdf.base64 is not valid base64'],
     ['unpadded base64', 'PUT', '/items/a', '', { parts: { pdf: { base64: 'YWJj ZA' } } }, 400, 'ValidationError', 'is not valid base64'],
     ['body not a string', 'PUT', '/items/a', '', { parts: { summary: { body: { a: 1 } } } }, 400, 'ValidationError', 'request body.parts.summary.body must be a string (use json for a JSON value or base64 for bytes), got an object'],
-    ['content type with a newline', 'PUT', '/items/a', '', { parts: { summary: { body: 'x', contentType: 'text/plain\r\nx-evil: 1' } } }, 400, 'ValidationError', 'contentType must be a non-empty single-line media type'],
+    ['content type with a newline', 'PUT', '/items/a', '', { parts: { summary: { body: 'x', contentType: 'text/plain\r\nx-evil: 1' } } }, 400, 'ValidationError', 'contentType must be a single-line media type of 1 to 255 printable ASCII characters'],
     ['removeParts not strings', 'PATCH', '/items/a', '', { removeParts: [1] }, 400, 'ValidationError', 'request body.removeParts must be an array of strings'],
   ];
 
@@ -276,7 +276,8 @@ describe('Function URL requests refused before the store is called', () => {
   test('a body over the limit is refused with its size and the limit', async () => {
     const h = harness(fakeStore(), { maxBodyBytes: 100 });
     const stream = await h.call(urlEvent('PUT', '/items/a', { body: { attributes: { note: 'x'.repeat(200) } } }));
-    expect(stream.metadata?.statusCode).toBe(400);
+    expect(stream.metadata?.statusCode).toBe(413);
+    expect(stream.json.error.code).toBe('PayloadTooLarge');
     expect(stream.json.error.message).toMatch(/^request body is 2\d\d bytes, over the limit of 100/);
     expect(h.store.put).not.toHaveBeenCalled();
   });
@@ -287,7 +288,7 @@ describe('Function URL requests refused before the store is called', () => {
       ['NaN', '/items/NaN/inv-1', "partition key 'tenant' is a number, got \"NaN\""],
       ['Infinity', '/items/Infinity/inv-1', 'is a number'],
       ['hex', '/items/0x10/inv-1', 'is a number'],
-      ['an integer JavaScript cannot hold exactly', '/items/9007199254740993/inv-1', 'outside the integers a JavaScript number holds exactly'],
+      ['an integer JavaScript cannot hold exactly', '/items/9007199254740993/inv-1', 'is 9007199254740993, which a JavaScript number cannot hold exactly (it would be 9007199254740992)'],
       ['an empty sort key', '/items/1//parts/lines/url', "sort key 'invoice' is empty"],
     ];
     test.each(cases2)('%s → 400', async (_name, path, message) => {
@@ -456,7 +457,7 @@ describe('Function URL routes', () => {
     const h = harness(fakeStore({ put: jest.fn(async () => { throw error; }) }));
     const stream = await h.call(urlEvent('PUT', '/items/a', { body: { attributes: {} } }));
     expect(stream.metadata?.statusCode).toBe(status);
-    expect(stream.json).toEqual({ error: { code, message: error.message } });
+    expect(stream.json).toEqual({ error: { code, message: error.message, requestId: 'req-1' } });
     expect(requestLog(h)).toMatchObject({ status, code, route: 'PUT /items/{id}' });
   });
 
@@ -465,7 +466,7 @@ describe('Function URL routes', () => {
     const stream = await h.call(urlEvent('GET', '/items'));
     expect(stream.metadata?.statusCode).toBe(500);
     expect(stream.body).not.toContain('secret detail');
-    expect(stream.json.error).toEqual({ code: 'InternalError', message: 'internal error: the function log has the details' });
+    expect(stream.json.error).toEqual({ code: 'InternalError', message: 'internal error: the function log has the details', requestId: 'req-1' });
     expect(requestLog(h)).toMatchObject({ level: 'error', status: 500, error: { name: 'TypeError', message: expect.stringContaining('secret detail') } });
   });
 
@@ -526,7 +527,7 @@ describe('split read stream', () => {
       refetched: false,
       atMs: 55,
     });
-    expect(all[3]).toEqual({ type: 'end', timings: { indexMs: 3, partsMs: { lines: 40, summary: 55 }, totalMs: expect.any(Number) }, errors: [] });
+    expect(all[3]).toEqual({ type: 'end', requestId: 'req-1', timings: { indexMs: 3, partsMs: { lines: 40, summary: 55 }, totalMs: expect.any(Number) }, errors: [] });
     // One line per chunk: nothing is held back to be written together.
     expect(stream.chunks.map((c) => c.text.endsWith('\n') && c.text.split('\n').length === 2)).toEqual([true, true, true, true]);
     expect(h.store.get).toHaveBeenCalledWith(expect.objectContaining({ key: { id: 'a' }, parts: ['summary', 'lines'], partTimeoutMs: 10_000, signal: expect.any(AbortSignal) }));
@@ -542,7 +543,9 @@ describe('split read stream', () => {
     }));
     const stream = await h.call(urlEvent('GET', '/items/a'));
     expect(stream.lines.map((l) => l.type)).toEqual(['index', 'part-error', 'part', 'end']);
-    expect(stream.lines[1]).toEqual({ type: 'part-error', name: 'lines', code: 'Timeout', message: 'S3 did not answer within 10000 ms', atMs: 10_003 });
+    expect(stream.lines[1]).toEqual({
+      type: 'part-error', name: 'lines', code: 'Timeout', message: 'S3 did not answer within 10000 ms', requestId: 'req-1', atMs: 10_003,
+    });
     expect(stream.lines[3].errors).toEqual([{ name: 'lines', code: 'Timeout', message: 'S3 did not answer within 10000 ms' }]);
     expect(requestLog(h)).toMatchObject({ status: 200, parts: 1, partErrors: [{ name: 'lines', code: 'Timeout' }] });
   });
@@ -595,7 +598,7 @@ describe('split read stream', () => {
     const stream = await h.call(urlEvent('GET', '/items/a'));
     expect(stream.metadata?.statusCode).toBe(status);
     expect(stream.metadata?.headers?.['content-type']).toBe('application/json');
-    expect(stream.json).toEqual({ error: { code, message: error.message } });
+    expect(stream.json).toEqual({ error: { code, message: error.message, requestId: 'req-1' } });
   });
 
   test('an error after the index line ends the stream with an error line and the trailer', async () => {
@@ -682,6 +685,7 @@ describe('plain JSON invocations', () => {
         row: row({ id: 'a' }),
         parts: { summary: { contentType: 'application/json', encoding: 'utf8', body: '{"total":42}', versionId: 'v1', refetched: true } },
         errors: [{ name: 'lines', code: 'S3Error', message: 'AccessDenied' }],
+        requestId: 'req-1',
         timings: { indexMs: 2, partsMs: { summary: 7, lines: 8 }, totalMs: expect.any(Number) },
       },
     });
@@ -721,7 +725,7 @@ describe('plain JSON invocations', () => {
   ])('refuses %s with a 400 naming the problem', async (_name, event, message) => {
     const h = harness();
     const stream = await h.call(event);
-    expect(stream.json).toEqual({ ok: false, error: { statusCode: 400, code: 'ValidationError', message: expect.stringContaining(message) } });
+    expect(stream.json).toEqual({ ok: false, error: { statusCode: 400, code: 'ValidationError', message: expect.stringContaining(message), requestId: 'req-1' } });
     for (const method of Object.values(h.store)) {
       expect(method).not.toHaveBeenCalled();
     }
@@ -730,13 +734,13 @@ describe('plain JSON invocations', () => {
   test('a store error keeps its status and code', async () => {
     const h = harness(fakeStore({ delete: jest.fn(async () => { throw new ConflictError('item a is at revision 5, not 3'); }) }));
     const stream = await h.call({ operation: 'delete', key: { id: 'a' }, expectedRevision: 3 });
-    expect(stream.json).toEqual({ ok: false, error: { statusCode: 409, code: 'Conflict', message: 'item a is at revision 5, not 3' } });
+    expect(stream.json).toEqual({ ok: false, error: { statusCode: 409, code: 'Conflict', message: 'item a is at revision 5, not 3', requestId: 'req-1' } });
   });
 
   test('a split read that fails before the row is an error document', async () => {
     const h = harness(fakeStore({ get: jest.fn(() => (async function* () { throw new NotFoundError('no item a'); })()) }));
     const stream = await h.call({ operation: 'get', key: { id: 'a' } });
-    expect(stream.json).toEqual({ ok: false, error: { statusCode: 404, code: 'NotFound', message: 'no item a' } });
+    expect(stream.json).toEqual({ ok: false, error: { statusCode: 404, code: 'NotFound', message: 'no item a', requestId: 'req-1' } });
   });
 });
 
@@ -905,8 +909,12 @@ describe('line padding and reader environment', () => {
     expect(streamOptionsFromEnv({})).toEqual({});
     expect(streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: '2500', SPLIT_STORE_STREAM_MIN_LINE_BYTES: '0', SPLIT_STORE_MAX_BODY_BYTES: '1000' }))
       .toEqual({ partTimeoutMs: 2500, minLineBytes: 0, maxBodyBytes: 1000 });
-    expect(() => streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: 'soon' })).toThrow('SPLIT_STORE_PART_TIMEOUT_MS must be an integer >= 1, got "soon"');
-    expect(() => streamOptionsFromEnv({ SPLIT_STORE_STREAM_MIN_LINE_BYTES: '-1' })).toThrow('SPLIT_STORE_STREAM_MIN_LINE_BYTES must be an integer >= 0');
+    expect(() => streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: 'soon' })).toThrow('SPLIT_STORE_PART_TIMEOUT_MS must be an integer from 1 to 900000, got "soon"');
+    // Longer than any read may ask for: every read would be refused, so the function refuses to start.
+    expect(() => streamOptionsFromEnv({ SPLIT_STORE_PART_TIMEOUT_MS: '900001' })).toThrow('from 1 to 900000');
+    expect(() => streamOptionsFromEnv({ SPLIT_STORE_STREAM_MIN_LINE_BYTES: '-1' })).toThrow('SPLIT_STORE_STREAM_MIN_LINE_BYTES must be an integer from 0 to 1048576, got "-1"');
+    // The construct's reader props are checked against the same limits (test/reader-tuning.test.ts).
+    expect(() => streamOptionsFromEnv({ SPLIT_STORE_MAX_BODY_BYTES: '6291457' })).toThrow('SPLIT_STORE_MAX_BODY_BYTES must be an integer from 1 to 6291456');
   });
 });
 

@@ -152,9 +152,11 @@ describe('get', () => {
   test('DynamoDB error: 503 Unavailable and the S3 requests are aborted', async () => {
     s3.on(GetObjectCommand).callsFake(never);
     ddb.on(GetItemCommand).rejects(new InternalServerError({ message: 'boom', $metadata: { httpStatusCode: 500 } }));
-    await expect(collect(client().get({ key: { id: 'a' }, parts: ['summary'] }))).rejects.toThrow(
-      new UnavailableError('DynamoDB GetItem failed (InternalServerError: boom); retry the request'),
-    );
+    const error = await collect(client().get({ key: { id: 'a' }, parts: ['summary'] })).catch(e => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    // Plain words for the caller; the AWS error is kept as the cause, for the log only.
+    expect(error.message).toBe('DynamoDB GetItem failed: retry with backoff (the function log has the details)');
+    expect(error.cause).toMatchObject({ name: 'InternalServerError', message: 'boom' });
     expect(signalOf(s3.commandCalls(GetObjectCommand), 0).aborted).toBe(true);
   });
 
@@ -201,8 +203,9 @@ describe('get', () => {
       type: 'part-error',
       name: 'summary',
       code: 'DanglingPointer',
-      message: 'part "summary" pins version gone, which S3 no longer has (NoSuchVersion)',
+      message: 'part "summary" pins version gone, which S3 no longer has',
       atMs: expect.any(Number),
+      cause: expect.objectContaining({ name: 'NoSuchVersion' }),
     });
     expect(parts.lines).toMatchObject({ type: 'part', versionId: 'l1' });
     expect(store.danglingPointers).toBe(1);
@@ -216,7 +219,10 @@ describe('get', () => {
     const events = await collect(client().get({ key: { id: 'a' }, parts: ['summary', 'lines'] }));
     const parts = byName(events);
     expect(parts.summary).toMatchObject({
-      type: 'part-error', code: 'S3Error', message: 'part "summary": S3 GetObject failed (AccessDenied: Access Denied)',
+      type: 'part-error',
+      code: 'S3Error',
+      message: 'part "summary": S3 could not serve it; retry (the function log has the details)',
+      cause: expect.objectContaining({ name: 'AccessDenied', message: 'Access Denied' }),
     });
     expect(parts.lines).toMatchObject({ type: 'part' });
     expect(events[0].type).toBe('index');

@@ -312,8 +312,9 @@ describe('the commit\'s outcome: lost replies, races, refusals (docs/PROTOCOL.md
     ddb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'arn:aws:dynamodb:secret', $metadata: { httpStatusCode: 400 } }));
     const error = await client().put(conditional).catch(e => e);
     expect(error).toEqual(new UnavailableError(
-      'DynamoDB refused the put\'s commit (ProvisionedThroughputExceededException): nothing was committed; retry',
+      'DynamoDB refused the put\'s commit: nothing was committed; retry with backoff (the function log has the details)',
     ));
+    expect(error.cause).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(4);
     expect(permanentDeletes()).toHaveLength(1);
   });
@@ -324,7 +325,7 @@ describe('the commit\'s outcome: lost replies, races, refusals (docs/PROTOCOL.md
     }));
     const error = await client().put(conditional).catch(e => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect(error.message).toMatch(/DynamoDB refused the put's commit \(ValidationException\)/);
+    expect(error.message).toMatch(/DynamoDB refused the put's commit as invalid/);
     expect(permanentDeletes()).toHaveLength(1);
   });
 
@@ -389,7 +390,10 @@ describe('before the commit', () => {
       new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } }),
     );
     const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' }, lines: { body: '[]' } }, create: true }).catch(e => e);
-    expect(error).toEqual(new UnavailableError('S3 PutObject of the put failed (SlowDown): nothing was committed; retry'));
+    expect(error).toEqual(new UnavailableError(
+      'S3 PutObject of the put failed: nothing was committed; retry with backoff (the function log has the details)',
+    ));
+    expect(error.cause).toMatchObject({ name: 'SlowDown' });
     expect(s3.commandCalls(PutObjectCommand).filter(c => c.args[0].input.Key === 'items/a/lines')).toHaveLength(3);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/summary', VersionId: expect.stringMatching(/^items\/a\/summary@v\d$/) }]);
@@ -397,18 +401,21 @@ describe('before the commit', () => {
 
   test('the read fails: 503, nothing put', async () => {
     ddb.on(GetItemCommand).rejects(lostReply());
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } })).rejects.toThrow(
-      new UnavailableError('read of {"id":"a"} before the put failed (InternalServerError): nothing was committed; retry'),
-    );
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } } }).catch(e => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe('read of {"id":"a"} before the put failed: nothing was committed; retry with backoff (the function log has the details)');
+    expect(error.cause).toMatchObject({ name: 'InternalServerError' });
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(3);
     expect(s3.calls()).toHaveLength(0);
   });
 
   test('an unversioned bucket is refused after the fact: 503 and a message that says why', async () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"e"' });
-    await expect(client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true })).rejects.toThrow(
-      /bucket parts-bucket returned no VersionId: S3 versioning must be enabled/,
-    );
+    const error = await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, create: true }).catch(e => e);
+    expect(error.message).toMatch(/S3 returned no version id for a part: the store's bucket must have versioning enabled/);
+    // The bucket's name goes to the log only.
+    expect(error.message).not.toContain('parts-bucket');
+    expect(error.cause.message).toMatch(/bucket parts-bucket returned no VersionId/);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
@@ -442,7 +449,7 @@ describe('clean-up', () => {
     expect(deletes()).toHaveLength(3);
     expect(logs).toContainEqual(expect.objectContaining({
       level: 'error',
-      message: 'compensation failed: the reconciler will remove this never-committed version',
+      msg: 'compensation failed: the reconciler will remove this never-committed version',
       s3Key: 'items/a/summary',
       versionId: 'items/a/summary@v1',
     }));
@@ -509,7 +516,7 @@ describe('validation: bad input writes nothing', () => {
     ['a bad body', { key: { id: 'a' }, parts: { p: { body: 42 } } }, /part "p": body must be a string or bytes/],
     ['a bad content type', { key: { id: 'a' }, parts: { p: { body: 'x', contentType: 'a\nb' } } }, /part "p": contentType must be/],
     ['a too long key for one part', { key: { id: 'x'.repeat(1000) }, parts: { ['p'.repeat(30)]: { body: 'x' } } }, /key too long/],
-    ['an unstorable attribute', { key: { id: 'a' }, attributes: { n: NaN } }, /cannot be stored in DynamoDB/],
+    ['an unstorable attribute', { key: { id: 'a' }, attributes: { n: NaN } }, /attribute "n" is NaN, which DynamoDB cannot store/],
   ])('put refuses %s', async (_what, req, message) => {
     await expect(client().put(req as never)).rejects.toThrow(message);
     await expect(client().put(req as never)).rejects.toBeInstanceOf(ValidationError);
@@ -705,6 +712,17 @@ describe('part names that are also names of Object.prototype', () => {
     ddb.on(GetItemCommand).resolvesOnce({ Item: item(1, { constructor: pin('c-1'), summary: pin('s-1') }, 't1') }).callsFake(() => ({ Item: committed().Item }));
     ddb.on(PutItemCommand).resolves({});
     await client().put({ key: { id: 'a' }, parts: { summary: { body: '{}' } }, expectedRevision: 1 });
+    expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/constructor' }]);
+  });
+
+  test('a removed part named "constructor" keeps its delete marker when the re-check finds a tombstone', async () => {
+    // The row is deleted between our commit and the re-check: a tombstone pins nothing, so the
+    // marker must stay (removing it would make the retired version current again).
+    ddb.on(GetItemCommand)
+      .resolvesOnce({ Item: item(1, { constructor: pin('c-1') }, 't1') })
+      .resolves({ Item: encodeTombstone(config, { id: 'a' }, 3, 'other') });
+    ddb.on(PutItemCommand).resolves({});
+    await client().put({ key: { id: 'a' }, expectedRevision: 1 });
     expect(deletes()).toEqual([{ Bucket: 'parts-bucket', Key: 'items/a/constructor' }]);
   });
 });

@@ -283,8 +283,16 @@ export class LambdaRuntime {
    * Lambda sends for an HTTP request, and reads the response the way the URL front does
    * (prelude → status and headers; the rest → body, line by line as it arrives).
    */
-  public async invokeUrl(method: string, rawPath: string, request: UrlRequest = {}): Promise<UrlResponse> {
-    const event = functionUrlEvent(method, rawPath, request);
+  public invokeUrl(method: string, rawPath: string, request: UrlRequest = {}): Promise<UrlResponse> {
+    return this.invokeUrlEvent(functionUrlEvent(method, rawPath, request), request.onLine);
+  }
+
+  /**
+   * Sends a Function URL event as given (e.g. one from {@link functionUrlEvent}, then altered:
+   * a body marked base64 that is not, headers the builder does not set) and reads the
+   * response as {@link invokeUrl} does (`onLine`: as {@link UrlRequest.onLine}).
+   */
+  public async invokeUrlEvent(event: Record<string, unknown>, onLine?: (line: ResponseLine) => void): Promise<UrlResponse> {
     let prelude: Buffer | undefined = Buffer.alloc(0);
     let preludeDone = false;
     const bodyChunks: RawChunk[] = [];
@@ -300,7 +308,7 @@ export class LambdaRuntime {
         if (!piece.trim()) continue;
         const line = toLine(piece, chunk.atMs);
         lines.push(line);
-        request.onLine?.(line);
+        onLine?.(line);
       }
     };
     let isHttpIntegration: boolean | undefined;
