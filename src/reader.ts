@@ -128,8 +128,8 @@ export interface SplitStoreReaderOptions {
   readonly partTimeout?: Duration;
 
   /**
-   * Largest request body the reader accepts (a write's JSON); a larger one is refused with a
-   * 4xx before anything is written. At most 6 MiB, the Lambda invoke payload limit. Sets
+   * Largest request body the reader accepts (a write's JSON); a larger one is refused with
+   * `413` before anything is written. At most 6 MiB, the Lambda invoke payload limit. Sets
    * `SPLIT_STORE_MAX_BODY_BYTES`.
    *
    * @default Size.mebibytes(6)
